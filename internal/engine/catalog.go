@@ -27,8 +27,8 @@ type Schema struct {
 type Table struct {
 	Schema      string `json:"schema"`
 	Name        string `json:"name"`
-	Kind        string `json:"kind"`                   // table, view, materialized view, foreign table
-	RowEstimate int64  `json:"row_estimate"`           // from statistics; -1 when unknown
+	Kind        string `json:"kind"`         // table, view, materialized view, foreign table
+	RowEstimate int64  `json:"row_estimate"` // from statistics; -1 when unknown
 	Comment     string `json:"comment,omitempty"`
 }
 
@@ -99,9 +99,9 @@ func (r Routine) QualifiedName() string {
 
 // Param is one routine parameter.
 type Param struct {
-	Name     string `json:"name"`
-	Type     string `json:"type"` // the database's type name, lower case (integer, text, date, numeric ...)
-	Mode     string `json:"mode"` // in, out, inout, variadic
-	Position int    `json:"position"`
-	HasDefault bool `json:"has_default,omitempty"`
+	Name       string `json:"name"`
+	Type       string `json:"type"` // the database's type name, lower case (integer, text, date, numeric ...)
+	Mode       string `json:"mode"` // in, out, inout, variadic
+	Position   int    `json:"position"`
+	HasDefault bool   `json:"has_default,omitempty"`
 }
