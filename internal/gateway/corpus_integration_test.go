@@ -145,7 +145,7 @@ func openWithFixture(t *testing.T, d engine.Dialect, fixture string) (engine.Eng
 			}
 			defer c.Close(ctx)
 			out := map[string]string{}
-			rows, err := c.Query(ctx, `SELECT 'table ' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+			rows, err := c.Query(ctx, `SELECT c.relkind::text || ' ' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 				WHERE n.nspname = 'public' AND c.relkind IN ('r','v','m','S') ORDER BY 1`)
 			if err != nil {
 				return nil, err
@@ -155,9 +155,13 @@ func openWithFixture(t *testing.T, d engine.Dialect, fixture string) (engine.Eng
 				return nil, err
 			}
 			for _, n := range names {
-				tbl := strings.TrimPrefix(n, "table ")
+				kind, tbl, _ := strings.Cut(n, " ")
 				var sum string
-				if err := c.QueryRow(ctx, fmt.Sprintf(`SELECT coalesce(md5(string_agg(x::text, ',' ORDER BY x::text)), 'empty') FROM %s x`, pgx.Identifier{tbl}.Sanitize())).Scan(&sum); err != nil {
+				q := fmt.Sprintf(`SELECT coalesce(md5(string_agg(x::text, ',' ORDER BY x::text)), 'empty') FROM %s x`, pgx.Identifier{tbl}.Sanitize())
+				if kind == "S" {
+					q = fmt.Sprintf(`SELECT last_value::text || ':' || is_called::text FROM %s`, pgx.Identifier{tbl}.Sanitize())
+				}
+				if err := c.QueryRow(ctx, q).Scan(&sum); err != nil {
 					return nil, fmt.Errorf("checksum %s: %w", tbl, err)
 				}
 				out[n] = sum

@@ -257,9 +257,26 @@ func sqliteFaceValue(toks []sqlTok) (Verdict, error) {
 	case "SELECT", "VALUES":
 		return set(Read)
 	case "EXPLAIN":
-		// SQLite's EXPLAIN compiles the statement and never runs it.
+		// SQLite's EXPLAIN compiles the statement and never runs it, but
+		// compiling a write on a read-only connection is refused by the
+		// authorizer, so EXPLAIN takes the kind of what it explains (as on
+		// MySQL): the guard never calls read what the database refuses.
+		inner := toks[1:]
 		if len(toks) > 2 && toks[1].upper() == "QUERY" && toks[2].upper() == "PLAN" {
 			v.Statement = "EXPLAIN QUERY PLAN"
+			inner = toks[3:]
+		}
+		if len(inner) == 0 {
+			return Verdict{Kind: Unknown}, parseRefusal("SQLite", "EXPLAIN without a statement")
+		}
+		iv, err := sqliteFaceValue(inner)
+		if err != nil {
+			return iv, err
+		}
+		if iv.Kind != Read {
+			v.Construct = "EXPLAIN of " + iv.Statement
+			v.Reason = "explaining a statement compiles it, which a read-only connection refuses for anything but a read"
+			return set(iv.Kind)
 		}
 		return set(Read)
 	case "WITH":

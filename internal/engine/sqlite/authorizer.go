@@ -20,6 +20,11 @@ var introspectionPragmas = map[string]bool{
 	"index_info":       true,
 	"index_xinfo":      true,
 	"foreign_key_list": true,
+	// Consistency checks read every page and report; their argument is a
+	// table name or a limit on the number of errors.
+	"integrity_check":   true,
+	"quick_check":       true,
+	"foreign_key_check": true,
 }
 
 // statusPragmas may run on the read-only pool only without an argument:
