@@ -14,7 +14,7 @@ import (
 // summary and the first rows.
 
 const (
-	textRows     = 50  // rows rendered as text; the rest only in structured content
+	textRows     = 20  // rows rendered as text; the rest only in structured content
 	textCellMax  = 120 // characters of one cell in the text rendering
 	textMaxItems = 200 // tables, schemas ... listed in text
 )
@@ -163,12 +163,25 @@ func cell(v any) string {
 	case nil:
 		return "NULL"
 	case string:
-		return clip(strings.NewReplacer("\t", " ", "\n", " ", "\r", " ").Replace(x), textCellMax)
+		return clip(oneLine(x), textCellMax)
 	case map[string]any, []any:
 		j, _ := json.Marshal(x)
 		return clip(string(j), textCellMax)
 	}
 	return fmt.Sprint(v)
+}
+
+// oneLine replaces tabs and line breaks, which would break the TSV rows.
+func oneLine(s string) string {
+	if !strings.ContainsAny(s, "\t\n\r") {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' || r == '\r' {
+			return ' '
+		}
+		return r
+	}, s)
 }
 
 func clip(s string, n int) string {

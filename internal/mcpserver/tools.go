@@ -1,8 +1,11 @@
 package mcpserver
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"reflect"
 
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -66,23 +69,69 @@ type (
 func ptr[T any](v T) *T { return &v }
 
 // addTool registers a tool whose handler returns a typed output and a
-// short text. Errors become isError results carrying the correlation id;
-// the output schema is derived from Out but the SDK sees Out as any, so an
-// error result carries no empty structured content.
+// short text. The schemas come from In and Out. Arguments are validated
+// against the input schema and decoded strictly; errors become isError
+// results carrying the correlation id. The output is handed to the SDK as
+// it is, to be marshalled once on the way out: DAP builds it from its own
+// types, so validating it against its own schema on every call (what the
+// typed mcp.AddTool does) would only cost time on the hot path.
 func addTool[In, Out any](s *mcp.Server, t *mcp.Tool, run func(ctx context.Context, in In) (Out, string, error)) {
-	schema, err := jsonschema.For[Out](nil)
+	in, err := jsonschema.For[In](nil)
+	if err != nil {
+		panic(fmt.Sprintf("mcpserver: input schema of %s: %v", t.Name, err))
+	}
+	resolved, err := in.Resolve(nil)
+	if err != nil {
+		panic(fmt.Sprintf("mcpserver: resolve input schema of %s: %v", t.Name, err))
+	}
+	out, err := jsonschema.ForType(deref(reflect.TypeFor[Out]()), nil)
 	if err != nil {
 		panic(fmt.Sprintf("mcpserver: output schema of %s: %v", t.Name, err))
 	}
-	t.OutputSchema = schema
-	mcp.AddTool(s, t, func(ctx context.Context, req *mcp.CallToolRequest, in In) (*mcp.CallToolResult, any, error) {
+	t.InputSchema, t.OutputSchema = in, out
+	s.AddTool(t, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		ctx, id := begin(ctx, req)
-		out, text, err := run(ctx, in)
-		if err != nil {
-			return errorResult(id, err), nil, nil
+		var args In
+		if err := decodeArgs(req.Params.Arguments, resolved, &args); err != nil {
+			return errorResult(id, fmt.Errorf("%w: arguments of %s: %v", engine.ErrInvalid, t.Name, err)), nil
 		}
-		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: text}}, Meta: meta(id)}, out, nil
+		res, text, err := run(ctx, args)
+		if err != nil {
+			return errorResult(id, err), nil
+		}
+		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: text}}, StructuredContent: res, Meta: meta(id)}, nil
 	})
+}
+
+func deref(t reflect.Type) reflect.Type {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t
+}
+
+// maxArgBytes bounds one call's arguments before any decoding.
+const maxArgBytes = 2 << 20
+
+// decodeArgs validates raw against the schema, then decodes it into dst,
+// refusing unknown fields.
+func decodeArgs(raw json.RawMessage, schema *jsonschema.Resolved, dst any) error {
+	if len(raw) == 0 || string(raw) == "null" {
+		raw = json.RawMessage("{}")
+	}
+	if len(raw) > maxArgBytes {
+		return fmt.Errorf("%d bytes of arguments, over the %d-byte limit", len(raw), maxArgBytes)
+	}
+	var generic map[string]any
+	if err := json.Unmarshal(raw, &generic); err != nil {
+		return fmt.Errorf("want a JSON object: %v", err)
+	}
+	if err := schema.Validate(generic); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	return dec.Decode(dst)
 }
 
 func (h *handlers) addTools(s *mcp.Server) {

@@ -489,8 +489,20 @@ func testProcedures(t *testing.T, e *Engine) {
 	if err != nil || len(res.Rows) != 1 || res.Columns[0].Name != "p_id" || res.Rows[0][0] == nil {
 		t.Errorf("add_note = %+v, %v", res, err)
 	}
-	if _, err := e.CallProcedure(ctx, byName["add_note"], []any{"x"}, false, engine.Limits{}); !errors.Is(err, engine.ErrInvalid) {
-		t.Errorf("wrong arg count: err = %v, want ErrInvalid", err)
+	if _, err := e.CallProcedure(ctx, byName["add_note"], []any{"x", nil, 3}, false, engine.Limits{}); !errors.Is(err, engine.ErrInvalid) {
+		t.Errorf("too many arguments: err = %v, want ErrInvalid", err)
+	}
+	// A trailing parameter with a default may be left out (named notation).
+	res, err = e.CallProcedure(ctx, byName["add_note"], []any{"defaulted id"}, false, engine.Limits{})
+	if err != nil || len(res.Rows) != 1 || res.Rows[0][0] == nil {
+		t.Errorf("add_note with the default: %+v, %v", res, err)
+	}
+	res, err = e.CallProcedure(ctx, byName["customer_total"], []any{int32(3)}, true, engine.Limits{})
+	if err != nil || len(res.Rows) != 1 {
+		t.Errorf("customer_total with the default: %+v, %v", res, err)
+	}
+	if _, err := e.CallProcedure(ctx, byName["customer_orders"], []any{}, true, engine.Limits{}); !errors.Is(err, engine.ErrInvalid) {
+		t.Errorf("missing argument without default: err = %v, want ErrInvalid", err)
 	}
 }
 

@@ -41,6 +41,19 @@ func callText(r engine.Routine, nargs int) (string, error) {
 	if r.Name == "" {
 		return "", fmt.Errorf("routine has no name: %w", engine.ErrInvalid)
 	}
+	// Trailing input parameters with defaults may be omitted (the gateway
+	// checks they trail); the call then uses named notation, so that the
+	// OUT placeholders of a procedure still line up.
+	inputs := 0
+	for _, p := range r.Params {
+		if p.Mode != "out" {
+			inputs++
+		}
+	}
+	if nargs > inputs {
+		return "", fmt.Errorf("got %d arguments for %d input parameters: %w", nargs, inputs, engine.ErrInvalid)
+	}
+	named := nargs < inputs
 	var parts []string
 	n := 0
 	for _, p := range r.Params {
@@ -48,22 +61,33 @@ func callText(r engine.Routine, nargs int) (string, error) {
 		if !typeName.MatchString(typ) {
 			return "", fmt.Errorf("parameter %q has an unexpected type %q: %w", p.Name, p.Type, engine.ErrInvalid)
 		}
+		var arg string
 		switch p.Mode {
 		case "out":
-			if r.Kind == "procedure" {
-				parts = append(parts, "NULL::"+typ)
+			if r.Kind != "procedure" {
+				continue
 			}
-			continue
-		case "variadic":
+			arg = "NULL::" + typ
+		default: // in, inout, variadic, ""
+			if n >= nargs {
+				if !p.HasDefault {
+					return "", fmt.Errorf("got %d arguments; parameter %q has no default: %w", nargs, p.Name, engine.ErrInvalid)
+				}
+				continue
+			}
 			n++
-			parts = append(parts, "VARIADIC $"+strconv.Itoa(n)+"::"+typ)
-		default: // in, inout, ""
-			n++
-			parts = append(parts, "$"+strconv.Itoa(n)+"::"+typ)
+			arg = "$" + strconv.Itoa(n) + "::" + typ
+			if p.Mode == "variadic" {
+				arg = "VARIADIC " + arg
+			}
 		}
-	}
-	if n != nargs {
-		return "", fmt.Errorf("got %d arguments for %d input parameters: %w", nargs, n, engine.ErrInvalid)
+		if named {
+			if p.Name == "" {
+				return "", fmt.Errorf("cannot omit arguments of a routine with unnamed parameters: %w", engine.ErrInvalid)
+			}
+			arg = pgx.Identifier{p.Name}.Sanitize() + " => " + arg
+		}
+		parts = append(parts, arg)
 	}
 	ident := pgx.Identifier{r.Name}
 	if r.Schema != "" {

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/spf13/cobra"
+
+	"github.com/dap-platform/dap/internal/app"
+	"github.com/dap-platform/dap/internal/config"
+	"github.com/dap-platform/dap/internal/gateway"
+	"github.com/dap-platform/dap/internal/httpapi"
+	"github.com/dap-platform/dap/internal/mcpserver"
+)
+
+func loadConfig(cmd *cobra.Command) (*config.Config, *slog.Logger, error) {
+	path, _ := cmd.Flags().GetString("config")
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	log, err := newLogger(cmd, cfg.LogLevel)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, log, nil
+}
+
+func newServeCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve MCP over streamable HTTP at /mcp, with /healthz and /readyz",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, log, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			if l, _ := cmd.Flags().GetString("listen"); l != "" {
+				cfg.Listen = l
+			}
+			gw, err := app.Build(cmd.Context(), cfg, log)
+			if err != nil {
+				return err
+			}
+			defer gw.Close()
+			return serveHTTP(cmd.Context(), gw, cfg.Listen, log, func(a net.Addr) {
+				base := "http://" + a.String()
+				log.Info("dap serving", "mcp", base+"/mcp", "targets", len(cfg.Targets), "version", versionString())
+				fmt.Fprintf(cmd.OutOrStdout(), "dap %s serving %d target(s): MCP at %s/mcp, health at %s/healthz and %s/readyz\n",
+					versionString(), len(cfg.Targets), base, base, base)
+			})
+		},
+	}
+	cmd.Flags().StringP("config", "c", "dap.yaml", "configuration file")
+	cmd.Flags().String("listen", "", "address to listen on (overrides the config's listen)")
+	return cmd
+}
+
+func newMCPCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "mcp",
+		Short: "Serve MCP over stdio (stdout carries only the protocol; logs go to stderr)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, log, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			gw, err := app.Build(cmd.Context(), cfg, log)
+			if err != nil {
+				return err
+			}
+			defer gw.Close()
+			return serveStdio(cmd.Context(), gw, log)
+		},
+	}
+	cmd.Flags().StringP("config", "c", "dap.yaml", "configuration file")
+	return cmd
+}
+
+func serveHTTP(ctx context.Context, gw *gateway.Gateway, listen string, log *slog.Logger, ready func(net.Addr)) error {
+	srv := mcpserver.New(gw, mcpserver.Options{Version: versionString(), Logger: log})
+	h := httpapi.New(srv, gw, httpapi.Options{Logger: log})
+	return httpapi.Serve(ctx, listen, h, log, ready)
+}
+
+func serveStdio(ctx context.Context, gw *gateway.Gateway, log *slog.Logger) error {
+	srv := mcpserver.New(gw, mcpserver.Options{Version: versionString(), Logger: log})
+	log.Info("dap serving MCP on stdio", "version", versionString())
+	if err := srv.Run(ctx, &mcp.StdioTransport{}); err != nil && ctx.Err() == nil {
+		return fmt.Errorf("stdio: %w", err)
+	}
+	return nil
+}
