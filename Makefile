@@ -20,11 +20,11 @@ build:
 # Short coverage-guided fuzzing of every parser-facing entry point.
 FUZZTIME ?= 20s
 fuzz:
-	$(GO) test -run='^$$' -fuzz='^FuzzCheckPostgres$$' -fuzztime=$(FUZZTIME) ./internal/guard/
-	$(GO) test -run='^$$' -fuzz='^FuzzCheckMySQL$$' -fuzztime=$(FUZZTIME) ./internal/guard/
-	$(GO) test -run='^$$' -fuzz='^FuzzCheckSQLite$$' -fuzztime=$(FUZZTIME) ./internal/guard/
-	$(GO) test -run='^$$' -fuzz='^FuzzCheckSQLServer$$' -fuzztime=$(FUZZTIME) ./internal/guard/
-	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./internal/config/
+	$(GO) test -run='^$$' -fuzz='^FuzzCheckPostgres$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=2s ./internal/guard/
+	$(GO) test -run='^$$' -fuzz='^FuzzCheckMySQL$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=2s ./internal/guard/
+	$(GO) test -run='^$$' -fuzz='^FuzzCheckSQLite$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=2s ./internal/guard/
+	$(GO) test -run='^$$' -fuzz='^FuzzCheckSQLServer$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=2s ./internal/guard/
+	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=2s ./internal/config/
 
 # The gateway benchmark (see docs/benchmarks.md).
 bench:

@@ -262,6 +262,18 @@ func (p *parser) targets(n *yaml.Node) []Target {
 		var hasName, hasEngine, hasDSN, hasDSNFile bool
 		p.mapping(tn, path+".", targetKeys, func(key string, k, v *yaml.Node) {
 			kp := path + "." + key
+			// A key that is present but wrong is reported once, as wrong,
+			// not also as missing.
+			switch key {
+			case "name":
+				hasName = true
+			case "engine":
+				hasEngine = true
+			case "dsn":
+				hasDSN = true
+			case "dsn_file":
+				hasDSNFile = true
+			}
 			switch key {
 			case "name":
 				if s, ok := p.str(v, kp, false); ok {
@@ -269,7 +281,7 @@ func (p *parser) targets(n *yaml.Node) []Target {
 						p.errorf(v.Line, "%s: %q is not a valid name (1-63 of a-z, 0-9, _ and -)", kp, clipName(s))
 						return
 					}
-					hasName, t.Name = true, s
+					t.Name = s
 					if first, dup := firstLine[s]; dup {
 						p.errorf(v.Line, "%s: duplicate target name %q (first defined at line %d)", kp, s, first)
 					} else {
@@ -283,7 +295,7 @@ func (p *parser) targets(n *yaml.Node) []Target {
 						p.errorf(v.Line, "%s: %q is not an engine (want postgres, mysql, sqlite or sqlserver)", kp, clipName(s))
 						return
 					}
-					hasEngine, t.Engine = true, d
+					t.Engine = d
 				}
 			case "dsn":
 				if s, ok := p.str(v, kp, true); ok {
@@ -291,7 +303,7 @@ func (p *parser) targets(n *yaml.Node) []Target {
 						p.errorf(v.Line, "%s: is empty", kp)
 						return
 					}
-					hasDSN, t.DSN = true, s
+					t.DSN = s
 				}
 			case "dsn_file":
 				if s, ok := p.str(v, kp, false); ok {
@@ -309,7 +321,7 @@ func (p *parser) targets(n *yaml.Node) []Target {
 						p.errorf(v.Line, "%s: %s is empty", kp, f)
 						return
 					}
-					hasDSNFile, t.DSN = true, dsn
+					t.DSN = dsn
 				}
 			case "access":
 				if s, ok := p.str(v, kp, false); ok {
@@ -470,6 +482,12 @@ func contains(list []string, s string) bool {
 // suggest returns the known key closest to k when it is a likely typo.
 func suggest(k string, known []string) string {
 	best, bestD := "", 3
+	lk := strings.ToLower(k)
+	for _, c := range known {
+		if len(lk) >= 4 && (strings.HasPrefix(lk, c) || strings.HasPrefix(c, lk)) {
+			return c
+		}
+	}
 	for _, c := range known {
 		if d := distance(strings.ToLower(k), c); d < bestD {
 			best, bestD = c, d
