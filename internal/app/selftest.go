@@ -76,3 +76,13 @@ func (d *deferredSelfTest) CallProcedure(ctx context.Context, r engine.Routine, 
 	}
 	return d.Engine.CallProcedure(ctx, r, args, readOnly, lim)
 }
+
+// DefaultSchema passes through to adapters that have it.
+func (d *deferredSelfTest) DefaultSchema(ctx context.Context) (string, error) {
+	if ds, ok := d.Engine.(interface {
+		DefaultSchema(context.Context) (string, error)
+	}); ok {
+		return ds.DefaultSchema(ctx)
+	}
+	return "", nil
+}

@@ -105,6 +105,12 @@ func (g *Gateway) routinesOf(ctx context.Context, t *Target) ([]engine.Routine, 
 	return list, nil
 }
 
+// defaultSchemaer is implemented by adapters that know where unqualified
+// names resolve.
+type defaultSchemaer interface {
+	DefaultSchema(ctx context.Context) (string, error)
+}
+
 // findRoutine picks the routine by name; among overloads, the one whose
 // input parameters the given argument names fit.
 func (g *Gateway) findRoutine(ctx context.Context, t *Target, schema, name string, args map[string]any) (engine.Routine, error) {
@@ -128,6 +134,23 @@ func (g *Gateway) findRoutine(ctx context.Context, t *Target, schema, name strin
 			fit = append(fit, r)
 		} else if firstErr == nil {
 			firstErr = err
+		}
+	}
+	if len(fit) > 1 && schema == "" {
+		// An unqualified name that several schemas (MySQL databases) hold
+		// resolves to the target's default schema, as the database would.
+		if ds, ok := t.Engine.(defaultSchemaer); ok {
+			if def, err := ds.DefaultSchema(ctx); err == nil && def != "" {
+				var inDefault []engine.Routine
+				for _, r := range fit {
+					if strings.EqualFold(r.Schema, def) {
+						inDefault = append(inDefault, r)
+					}
+				}
+				if len(inDefault) > 0 {
+					fit = inDefault
+				}
+			}
 		}
 	}
 	switch {

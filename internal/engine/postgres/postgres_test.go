@@ -35,6 +35,11 @@ func TestPostgres(t *testing.T) {
 	t.Run("errors", func(t *testing.T) { testErrors(t, e) })
 	t.Run("procedures", func(t *testing.T) { testProcedures(t, e) })
 	t.Run("explain", func(t *testing.T) { testExplain(t, e) })
+	t.Run("default schema", func(t *testing.T) {
+		if got, err := e.DefaultSchema(context.Background()); err != nil || got != "public" {
+			t.Errorf("DefaultSchema = %q, %v; want public", got, err)
+		}
+	})
 	t.Run("server", func(t *testing.T) {
 		ctx := context.Background()
 		if err := e.Ping(ctx); err != nil {
