@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"sync"
@@ -93,6 +94,8 @@ func run(n int, call func(worker, i int) error) ([]time.Duration, time.Duration,
 	return lat, wall, nil
 }
 
+func dapRateOf(n int, wall time.Duration) float64 { return float64(n) / wall.Seconds() }
+
 func pct(sorted []time.Duration, p float64) float64 {
 	i := int(float64(len(sorted)-1) * p)
 	return float64(sorted[i].Microseconds()) / 1000
@@ -102,9 +105,11 @@ func pct(sorted []time.Duration, p float64) float64 {
 // from 16 concurrent clients, first through raw pgx (a pool of 16, no
 // transaction), then through DAP: execute_sql over streamable HTTP from 16
 // MCP sessions of the official SDK client, with the guard, the read-only
-// transaction, the caps, JSON conversion and info-level logging. Each
-// b.N is one call on each side; metrics are latency percentiles, calls/s
-// and the DAP/raw ratios.
+// transaction, the caps, JSON conversion and info-level logging; last, a
+// do-nothing tool on the same SDK and transport (the floor MCP itself
+// sets). Each b.N is one call on each side; metrics are latency
+// percentiles, calls/s and the ratios. Clients and server share the
+// machine's two cores, as they do in the figures of docs/benchmarks.md.
 func BenchmarkExecuteSQLvsRawPgx(b *testing.B) {
 	dsn := setupTable(b)
 	ctx := context.Background()
@@ -134,6 +139,34 @@ func BenchmarkExecuteSQLvsRawPgx(b *testing.B) {
 		}
 		defer s.Close()
 		sessions[i] = s
+	}
+
+	// The transport floor: a do-nothing tool on the same SDK, transport
+	// options and HTTP stack, so the cost of MCP itself is measured too.
+	floorSrv := mcp.NewServer(&mcp.Implementation{Name: "floor", Version: "1"}, nil)
+	mcp.AddTool(floorSrv, &mcp.Tool{Name: "noop", Description: "does nothing"},
+		func(context.Context, *mcp.CallToolRequest, struct{}) (*mcp.CallToolResult, any, error) {
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "ok"}}}, nil, nil
+		})
+	floorHTTP := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return floorSrv },
+		&mcp.StreamableHTTPOptions{JSONResponse: true}))
+	defer floorHTTP.Close()
+	floorSessions := make([]*mcp.ClientSession, clients)
+	for i := range floorSessions {
+		c := mcp.NewClient(&mcp.Implementation{Name: "bench-floor", Version: "1"}, nil)
+		s, err := c.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: floorHTTP.URL}, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		floorSessions[i] = s
+	}
+	floor := func(w, _ int) error {
+		res, err := floorSessions[w].CallTool(ctx, &mcp.CallToolParams{Name: "noop", Arguments: map[string]any{}})
+		if err == nil && res.IsError {
+			err = fmt.Errorf("noop: %v", res.Content)
+		}
+		return err
 	}
 
 	raw := func(_, i int) error {
@@ -172,6 +205,9 @@ func BenchmarkExecuteSQLvsRawPgx(b *testing.B) {
 	if _, _, err := run(2*distinct, viaDAP); err != nil {
 		b.Fatal(err)
 	}
+	if _, _, err := run(2*distinct, floor); err != nil {
+		b.Fatal(err)
+	}
 
 	b.ResetTimer()
 	rawLat, rawWall, err := run(b.N, raw)
@@ -182,7 +218,16 @@ func BenchmarkExecuteSQLvsRawPgx(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	floorLat, floorWall, err := run(b.N, floor)
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.StopTimer()
+	slices.Sort(floorLat)
+	floorRate := float64(b.N) / floorWall.Seconds()
+	b.ReportMetric(pct(floorLat, 0.95), "floor_p95_ms")
+	b.ReportMetric(floorRate, "floor_calls/s")
+	b.ReportMetric(floorRate/dapRateOf(b.N, dapWall), "floor_throughput_ratio")
 	slices.Sort(rawLat)
 	slices.Sort(dapLat)
 	rawRate := float64(b.N) / rawWall.Seconds()
