@@ -29,7 +29,35 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	dir, err := os.MkdirTemp("", "dap-e2e-demo-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	sharedDemoDir = dir
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// The demo database is generated once per test binary (it takes seconds
+// under the race detector) and shared read-only by the tests.
+var (
+	sharedDemoDir  string
+	sharedDemoOnce sync.Once
+	sharedDemoPath string
+	sharedDemoErr  error
+)
+
+func demoDB(t *testing.T) string {
+	t.Helper()
+	sharedDemoOnce.Do(func() {
+		sharedDemoPath, _, sharedDemoErr = demo.Ensure(context.Background(), filepath.Join(sharedDemoDir, "demo"))
+	})
+	if sharedDemoErr != nil {
+		t.Fatalf("demo: %v", sharedDemoErr)
+	}
+	return sharedDemoPath
 }
 
 // syncBuffer is a bytes.Buffer safe for a command writing while the test reads.
@@ -104,10 +132,7 @@ func setupEstate(t *testing.T) estate {
 		}
 	}
 	_ = db.Close()
-	shop, _, err := demo.Ensure(ctx, filepath.Join(dir, "demo"))
-	if err != nil {
-		t.Fatalf("demo: %v", err)
-	}
+	shop := demoDB(t)
 	t.Setenv("E2E_PG_DSN", pgDSN)
 	t.Setenv("E2E_MY_DSN", myDSN)
 	cfg := fmt.Sprintf(`listen: 127.0.0.1:0

@@ -38,6 +38,13 @@ func OpenEngine(ctx context.Context, t config.Target) (engine.Engine, error) {
 // listed, with the reason, and refuses every call; a target that is down
 // is served and recovers by itself.
 func Build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*gateway.Gateway, error) {
+	return build(ctx, cfg, log, OpenEngine)
+}
+
+// opener opens one target's engine; tests substitute it.
+type opener func(ctx context.Context, t config.Target) (engine.Engine, error)
+
+func build(ctx context.Context, cfg *config.Config, log *slog.Logger, open opener) (*gateway.Gateway, error) {
 	targets := make([]*gateway.Target, 0, len(cfg.Targets))
 	for _, ct := range cfg.Targets {
 		gt := &gateway.Target{
@@ -45,7 +52,7 @@ func Build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*gateway.
 			Limits: ct.Limits(), Procedures: ct.Procedures,
 		}
 		targets = append(targets, gt)
-		e, err := OpenEngine(ctx, ct)
+		e, err := open(ctx, ct)
 		if err != nil {
 			gt.OpenErr = err
 			log.Error("target not opened", "target", ct.Name, "engine", ct.Engine, "error", err)
