@@ -28,4 +28,4 @@ fuzz:
 
 # The gateway benchmark (see docs/benchmarks.md).
 bench:
-	$(GO) test -run='^$$' -bench=. -benchtime=3s ./internal/bench/
+	$(GO) test -run='^$$' -bench=ExecuteSQLvsRawPgx -benchtime=20000x ./internal/bench/
