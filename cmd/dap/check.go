@@ -32,6 +32,9 @@ func newCheckCmd() *cobra.Command {
 			failed := 0
 			for _, t := range cfg.Targets {
 				ver, status := checkTarget(cmd.Context(), t.Name, func(ctx context.Context) (engine.Engine, error) { return app.OpenEngine(ctx, t) }, t.Access)
+				// One line per target: drivers' messages (and SQL Server's
+				// version) span lines, which would break the table.
+				ver, status = strings.Join(strings.Fields(ver), " "), strings.Join(strings.Fields(status), " ")
 				if !strings.HasPrefix(status, "ok") {
 					failed++
 				}

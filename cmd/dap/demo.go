@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -59,7 +60,7 @@ func newDemoCmd() *cobra.Command {
 				if err != nil {
 					abs = dir
 				}
-				printConnectHelp(cmd.OutOrStdout(), "http://"+a.String()+"/mcp", abs)
+				printConnectHelp(cmd.OutOrStdout(), baseURL(a)+"/mcp", abs)
 			})
 		},
 	}
@@ -70,6 +71,10 @@ func newDemoCmd() *cobra.Command {
 }
 
 func printConnectHelp(w io.Writer, url, dir string) {
+	// The snippets are JSON: quote the values (a Windows path has
+	// backslashes, any path may have quotes).
+	jsonURL, _ := json.Marshal(url)
+	jsonDir, _ := json.Marshal(dir)
 	fmt.Fprintf(w, `DAP demo is serving target "shop" (SQLite, read-only) at %[1]s
 
 Connect a client (paste one of these):
@@ -78,11 +83,11 @@ Connect a client (paste one of these):
     claude mcp add --transport http dap %[1]s
 
   VS Code (.vscode/mcp.json):
-    {"servers": {"dap": {"type": "http", "url": "%[1]s"}}}
+    {"servers": {"dap": {"type": "http", "url": %[2]s}}}
 
   Claude Desktop (claude_desktop_config.json; Desktop starts DAP itself over stdio):
     build the binary once (go build -o dap ./cmd/dap), then:
-    {"mcpServers": {"dap": {"command": "/absolute/path/to/dap", "args": ["demo", "--stdio", "--dir", "%[2]s"]}}}
+    {"mcpServers": {"dap": {"command": "/absolute/path/to/dap", "args": ["demo", "--stdio", "--dir", %[3]s]}}}
 
   MCP Inspector:
     npx @modelcontextprotocol/inspector
@@ -90,5 +95,5 @@ Connect a client (paste one of these):
 
 Try: "list the targets", "which customers ordered the most last year?", "explain that query".
 Stop with Ctrl-C.
-`, url, dir)
+`, url, jsonURL, jsonDir)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strconv"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/spf13/cobra"
@@ -48,7 +49,7 @@ func newServeCmd() *cobra.Command {
 			}
 			defer gw.Close()
 			return serveHTTP(cmd.Context(), gw, cfg.Listen, log, func(a net.Addr) {
-				base := "http://" + a.String()
+				base := baseURL(a)
 				log.Info("dap serving", "mcp", base+"/mcp", "targets", len(cfg.Targets), "version", versionString())
 				fmt.Fprintf(cmd.OutOrStdout(), "dap %s serving %d target(s): MCP at %s/mcp, health at %s/healthz and %s/readyz\n",
 					versionString(), len(cfg.Targets), base, base, base)
@@ -80,6 +81,17 @@ func newMCPCmd() *cobra.Command {
 	}
 	cmd.Flags().StringP("config", "c", "dap.yaml", "configuration file")
 	return cmd
+}
+
+// baseURL is the address a client on this machine dials for a bound
+// address. A wildcard host (listen ":8787" or "0.0.0.0:8787") becomes
+// 127.0.0.1: "http://[::]:8787" is not dialable everywhere, and the MCP
+// handler's DNS-rebinding protection refuses it as a Host with 403.
+func baseURL(a net.Addr) string {
+	if ta, ok := a.(*net.TCPAddr); ok && ta.IP.IsUnspecified() {
+		return "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(ta.Port))
+	}
+	return "http://" + a.String()
 }
 
 func serveHTTP(ctx context.Context, gw *gateway.Gateway, listen string, log *slog.Logger, ready func(net.Addr)) error {

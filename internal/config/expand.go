@@ -7,8 +7,10 @@ import (
 
 // expand replaces ${VAR} and ${VAR:-default} with values from lookup; $$
 // is a literal dollar. A lone $ not followed by { or $ stays as it is.
-// Errors name the variable, never a value.
-func expand(s string, lookup func(string) (string, bool)) (string, error) {
+// Values are not expanded again, so a variable cannot pull in another.
+// Errors name a valid variable name, never a value; with secret set they
+// do not quote a malformed ${...} either, as it is part of a DSN.
+func expand(s string, lookup func(string) (string, bool), secret bool) (string, error) {
 	if !strings.Contains(s, "$") {
 		return s, nil
 	}
@@ -26,12 +28,15 @@ func expand(s string, lookup func(string) (string, bool)) (string, error) {
 		case '{':
 			end := strings.IndexByte(s[i+2:], '}')
 			if end < 0 {
-				return "", fmt.Errorf("unterminated ${ (want ${NAME} or ${NAME:-default})")
+				return "", fmt.Errorf("unterminated ${ (want ${NAME} or ${NAME:-default}; write $$ for a literal $)")
 			}
 			expr := s[i+2 : i+2+end]
 			name, def, hasDef := strings.Cut(expr, ":-")
 			if !validVarName(name) {
-				return "", fmt.Errorf("${%s}: %q is not a variable name (letters, digits and _)", clipName(expr), clipName(name))
+				if secret {
+					return "", fmt.Errorf("a ${...} holds no valid variable name (want ${NAME} with letters, digits and _; write $$ for a literal $)")
+				}
+				return "", fmt.Errorf("${%s}: %q is not a variable name (letters, digits and _)", clip(expr), clip(name))
 			}
 			v, ok := lookup(name)
 			switch {
@@ -64,11 +69,4 @@ func validVarName(n string) bool {
 		}
 	}
 	return true
-}
-
-func clipName(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "..."
-	}
-	return s
 }

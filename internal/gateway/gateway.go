@@ -156,8 +156,33 @@ func (g *Gateway) logCall(ctx context.Context, op, target string, start time.Tim
 		slog.Int64("elapsed_us", time.Since(start).Microseconds()))
 	level := slog.LevelInfo
 	if err != nil {
-		attrs = append(attrs, slog.String("error", err.Error()))
+		attrs = append(attrs, slog.String("error", logSafe(err)))
 		level = slog.LevelWarn
 	}
 	g.log.LogAttrs(ctx, level, "gateway call", attrs...)
+}
+
+// logSafe describes err for the log without anything that may quote data:
+// database messages can quote cell values ("invalid input syntax for type
+// integer: ..."), and parse errors quote the SQL text. Those are logged by
+// their code or kind only; the caller gets the full message.
+func logSafe(err error) string {
+	var dbErr *engine.DBError
+	var ref *guard.Refusal
+	switch {
+	case errors.As(err, &dbErr):
+		return "database error " + dbErr.Code
+	case errors.As(err, &ref):
+		s := "refused: kind " + string(ref.Kind)
+		if ref.Statement != "" {
+			s += ", statement " + ref.Statement
+		}
+		if ref.Construct != "" && !strings.ContainsAny(ref.Construct, "'\"$") {
+			s += ", construct " + ref.Construct
+		}
+		return s
+	case errors.Is(err, engine.ErrInvalid):
+		return "invalid request"
+	}
+	return err.Error()
 }

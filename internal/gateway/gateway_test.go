@@ -2,11 +2,13 @@ package gateway
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/dap-platform/dap/internal/engine"
+	"github.com/dap-platform/dap/internal/guard"
 )
 
 func TestSplitQualified(t *testing.T) {
@@ -166,5 +168,24 @@ func TestSignature(t *testing.T) {
 	}}
 	if got, want := Signature(r), "s.f(a integer, $2 text = default)"; got != want {
 		t.Errorf("Signature = %q, want %q", got, want)
+	}
+}
+
+func TestLogSafeDropsQuotedData(t *testing.T) {
+	const sentinel = "CellSentinel55"
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("SELECT on t: %w", &engine.DBError{Code: "22P02", Message: `invalid input syntax for type integer: "` + sentinel + `"`}), "database error 22P02"},
+		{&guard.Refusal{Kind: guard.Unknown, Reason: `cannot parse: syntax error at or near "'` + sentinel + `'"`}, "refused: kind unknown"},
+		{&guard.Refusal{Kind: guard.Write, Statement: "SELECT", Construct: "function pg_read_file"}, "refused: kind write, statement SELECT, construct function pg_read_file"},
+		{fmt.Errorf("%w: argument \"x\": want an integer", engine.ErrInvalid), "invalid request"},
+		{fmt.Errorf("target t: %w", engine.ErrTimeout), "target t: statement timed out"},
+	} {
+		got := logSafe(tc.err)
+		if got != tc.want || strings.Contains(got, sentinel) {
+			t.Errorf("logSafe(%v) = %q, want %q", tc.err, got, tc.want)
+		}
 	}
 }

@@ -138,7 +138,8 @@ func renderExec(r *gateway.ExecResult) string {
 	}
 	names := make([]string, len(r.Columns))
 	for i, c := range r.Columns {
-		names[i] = c.Name
+		// A quoted alias may hold a tab or newline, too.
+		names[i] = oneLine(c.Name)
 	}
 	b.WriteString(strings.Join(names, "\t"))
 	b.WriteByte('\n')

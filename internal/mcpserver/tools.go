@@ -93,7 +93,9 @@ func addTool[In, Out any](s *mcp.Server, t *mcp.Tool, run func(ctx context.Conte
 		ctx, id := begin(ctx, req)
 		var args In
 		if err := decodeArgs(req.Params.Arguments, resolved, &args); err != nil {
-			return errorResult(id, fmt.Errorf("%w: arguments of %s: %v", engine.ErrInvalid, t.Name, err)), nil
+			// The validator quotes offending values; a huge one must not
+			// come back whole.
+			return errorResult(id, fmt.Errorf("%w: arguments of %s: %s", engine.ErrInvalid, t.Name, clip(err.Error(), maxArgErrBytes))), nil
 		}
 		res, text, err := run(ctx, args)
 		if err != nil {
@@ -112,6 +114,9 @@ func deref(t reflect.Type) reflect.Type {
 
 // maxArgBytes bounds one call's arguments before any decoding.
 const maxArgBytes = 2 << 20
+
+// maxArgErrBytes bounds the message about invalid arguments.
+const maxArgErrBytes = 1000
 
 // decodeArgs validates raw against the schema, then decodes it into dst,
 // refusing unknown fields.
