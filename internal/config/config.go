@@ -23,6 +23,8 @@ const (
 	DefaultListen         = "127.0.0.1:8787"
 	DefaultLogLevel       = "info"
 	DefaultMaxConnections = 10
+	DefaultDataDir        = "dap-data"
+	DefaultLocalUser      = "local"
 )
 
 // Config is a validated dap.yaml.
@@ -31,6 +33,15 @@ type Config struct {
 	LogLevel string // debug, info, warn or error
 	Targets  []Target
 	Path     string // the file it came from, for messages
+	// DataDir holds DAP's own state: the SQLite repository (dap.db) and
+	// the audit signing key. Relative paths are relative to the file.
+	DataDir string
+	// Repository, when set, is a PostgreSQL DSN for DAP's own state,
+	// shared by several DAP instances (a secret, like target DSNs).
+	Repository string
+	// LocalUser is the identity of requests that carry none (stdio, the
+	// demo, loopback HTTP without authentication).
+	LocalUser string
 }
 
 // Target is one database DAP serves.
@@ -108,3 +119,13 @@ func Parse(data []byte, filename string, lookupEnv func(string) (string, bool), 
 	}
 	return cfg, nil
 }
+
+// String describes the configuration with every DSN redacted, the
+// repository's included.
+func (c Config) String() string {
+	return fmt.Sprintf("{Listen:%s LogLevel:%s Targets:%v Path:%s DataDir:%s Repository:%s LocalUser:%s}",
+		c.Listen, c.LogLevel, c.Targets, c.Path, c.DataDir, RedactDSN(c.Repository), c.LocalUser)
+}
+
+// GoString is String, so %#v cannot leak either.
+func (c Config) GoString() string { return "config.Config" + c.String() }

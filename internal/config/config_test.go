@@ -41,7 +41,7 @@ targets:
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &Config{Listen: "0.0.0.0:9000", LogLevel: "debug", Path: "dap.yaml", Targets: []Target{
+	want := &Config{Listen: "0.0.0.0:9000", LogLevel: "debug", Path: "dap.yaml", DataDir: "dap-data", LocalUser: "local", Targets: []Target{
 		{Name: "shop", Engine: engine.Postgres, DSN: "postgres://u:" + secret + "@h/db", Access: engine.ReadWrite,
 			MaxRows: 50, MaxResultBytes: 512 << 10, StatementTimeout: 1500 * time.Millisecond, MaxConnections: 4,
 			Procedures: []string{"reporting.monthly_sales", "ping", "a$b.c_1"}, Description: "the shop", Line: 5},
@@ -179,5 +179,38 @@ func TestDocumentedExampleParses(t *testing.T) {
 	}
 	if cfg.Targets[1].DSN != "dap_writer:pw@tcp(crm:3306)/crm" || cfg.Targets[3].DSN != "sqlserver://dap_reader@erp.internal:1433?database=erp" {
 		t.Errorf("example targets: %+v", cfg.Targets)
+	}
+}
+
+func TestStateKeys(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml, wantDir, wantRepo, wantUser, errPart string
+	}{
+		{name: "defaults", yaml: "targets: []\n", wantDir: "etc/dap-data", wantUser: "local"},
+		{name: "relative dir", yaml: "data_dir: state\n", wantDir: "etc/state", wantUser: "local"},
+		{name: "absolute dir", yaml: "data_dir: /var/lib/dap\nlocal_user: alice@example.com\n", wantDir: "/var/lib/dap", wantUser: "alice@example.com"},
+		{name: "postgres repository", yaml: "repository: postgres://dap:pw@db/dap\n", wantDir: "etc/dap-data", wantRepo: "postgres://dap:pw@db/dap", wantUser: "local"},
+		{name: "bad repository", yaml: "repository: mysql://x:S3cr3tPa55@h/db\n", errPart: "repository: want a PostgreSQL URL"},
+		{name: "bad user", yaml: "local_user: \"a b\"\n", errPart: "local_user:"},
+		{name: "empty dir", yaml: "data_dir: \"\"\n", errPart: "data_dir: is empty"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse([]byte(tc.yaml), "etc/dap.yaml", func(string) (string, bool) { return "", false }, nil)
+			if tc.errPart != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.errPart) || strings.Contains(err.Error(), "S3cr3tPa55") {
+					t.Fatalf("err = %v, want %q without the password", err, tc.errPart)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.DataDir != tc.wantDir || cfg.Repository != tc.wantRepo || cfg.LocalUser != tc.wantUser {
+				t.Errorf("got dir %q repo %q user %q", cfg.DataDir, cfg.Repository, cfg.LocalUser)
+			}
+			if printed := fmt.Sprintf("%v %+v %#v %v", *cfg, *cfg, *cfg, cfg); strings.Contains(printed, ":pw@") {
+				t.Errorf("printing the config leaks the repository password: %s", printed)
+			}
+		})
 	}
 }

@@ -18,7 +18,8 @@ import (
 
 // The keys dap.yaml knows: one explicit table per level.
 var (
-	topKeys    = []string{"listen", "log_level", "targets"}
+	topKeys    = []string{"listen", "log_level", "data_dir", "repository", "local_user", "targets"}
+	userRe     = regexp.MustCompile(`^[A-Za-z0-9_.@+-]{1,128}$`)
 	targetKeys = []string{"name", "engine", "dsn", "dsn_file", "access", "max_rows", "max_result_bytes", "statement_timeout", "max_connections", "procedures", "description"}
 	nameRe     = regexp.MustCompile(`^[a-z0-9_-]{1,63}$`)
 	procRe     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$`)
@@ -49,7 +50,8 @@ func (p *parser) parse(data []byte) *Config {
 	if root == nil {
 		return nil
 	}
-	cfg := &Config{Listen: DefaultListen, LogLevel: DefaultLogLevel, Path: p.file}
+	cfg := &Config{Listen: DefaultListen, LogLevel: DefaultLogLevel, Path: p.file,
+		DataDir: filepath.Join(p.dir, DefaultDataDir), LocalUser: DefaultLocalUser}
 	p.mapping(root, "", topKeys, func(key string, v *yaml.Node) {
 		switch key {
 		case "listen":
@@ -67,6 +69,32 @@ func (p *parser) parse(data []byte) *Config {
 					cfg.LogLevel = s
 				default:
 					p.errorf(v.Line, "log_level: %s is not a level (want debug, info, warn or error)", shown(raw, s))
+				}
+			}
+		case "data_dir":
+			if s, _, ok := p.str(v, "data_dir", false); ok {
+				if strings.TrimSpace(s) == "" {
+					p.errorf(v.Line, "data_dir: is empty")
+				} else if filepath.IsAbs(s) {
+					cfg.DataDir = s
+				} else {
+					cfg.DataDir = filepath.Join(p.dir, s)
+				}
+			}
+		case "repository":
+			if s, _, ok := p.str(v, "repository", true); ok {
+				if !strings.HasPrefix(s, "postgres://") && !strings.HasPrefix(s, "postgresql://") {
+					p.errorf(v.Line, "repository: want a PostgreSQL URL (postgres://...); leave it out to keep DAP's state in SQLite under data_dir")
+				} else {
+					cfg.Repository = s
+				}
+			}
+		case "local_user":
+			if s, raw, ok := p.str(v, "local_user", false); ok {
+				if !userRe.MatchString(s) {
+					p.errorf(v.Line, "local_user: %s is not a user name (1-128 of letters, digits and . _ @ + -)", shown(raw, s))
+				} else {
+					cfg.LocalUser = s
 				}
 			}
 		case "targets":
