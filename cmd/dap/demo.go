@@ -40,7 +40,7 @@ func newDemoCmd() *cobra.Command {
 			if created {
 				log.Info("demo database created", "path", path, "elapsed_ms", time.Since(start).Milliseconds())
 			}
-			cfg := &config.Config{Listen: listen, Targets: []config.Target{{
+			cfg := &config.Config{Listen: listen, DataDir: dir, LocalUser: config.DefaultLocalUser, Targets: []config.Target{{
 				Name: "shop", Engine: engine.SQLite, DSN: path, Access: engine.ReadOnly,
 				MaxRows: engine.DefaultMaxRows, MaxResultBytes: engine.DefaultMaxBytes, StatementTimeout: engine.DefaultTimeout,
 				MaxConnections: 4,
@@ -53,9 +53,9 @@ func newDemoCmd() *cobra.Command {
 			defer gw.Close()
 			if stdio {
 				// Instructions go to stderr: stdout carries the protocol.
-				return serveStdio(cmd.Context(), gw, log)
+				return serveStdio(cmd.Context(), gw, cfg, log)
 			}
-			return serveHTTP(cmd.Context(), gw, listen, log, func(a net.Addr) {
+			return serveHTTP(cmd.Context(), gw, cfg, log, func(a net.Addr) {
 				abs, err := filepath.Abs(dir)
 				if err != nil {
 					abs = dir

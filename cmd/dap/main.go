@@ -57,6 +57,7 @@ func newRoot(out, errOut io.Writer) *cobra.Command {
 		newServeCmd(),
 		newMCPCmd(),
 		newCheckCmd(),
+		newAuditCmd(),
 		&cobra.Command{
 			Use:   "version",
 			Short: "Print DAP's version",

@@ -48,7 +48,7 @@ func newServeCmd() *cobra.Command {
 				return err
 			}
 			defer gw.Close()
-			return serveHTTP(cmd.Context(), gw, cfg.Listen, log, func(a net.Addr) {
+			return serveHTTP(cmd.Context(), gw, cfg, log, func(a net.Addr) {
 				base := baseURL(a)
 				log.Info("dap serving", "mcp", base+"/mcp", "targets", len(cfg.Targets), "version", versionString())
 				fmt.Fprintf(cmd.OutOrStdout(), "dap %s serving %d target(s): MCP at %s/mcp, health at %s/healthz and %s/readyz\n",
@@ -76,7 +76,7 @@ func newMCPCmd() *cobra.Command {
 				return err
 			}
 			defer gw.Close()
-			return serveStdio(cmd.Context(), gw, log)
+			return serveStdio(cmd.Context(), gw, cfg, log)
 		},
 	}
 	cmd.Flags().StringP("config", "c", "dap.yaml", "configuration file")
@@ -94,14 +94,15 @@ func baseURL(a net.Addr) string {
 	return "http://" + a.String()
 }
 
-func serveHTTP(ctx context.Context, gw *gateway.Gateway, listen string, log *slog.Logger, ready func(net.Addr)) error {
-	srv := mcpserver.New(gw, mcpserver.Options{Version: versionString(), Logger: log})
+func serveHTTP(ctx context.Context, gw *gateway.Gateway, cfg *config.Config, log *slog.Logger, ready func(net.Addr)) error {
+	srv := mcpserver.New(gw, mcpserver.Options{Version: versionString(), Logger: log, LocalUser: cfg.LocalUser})
+	listen := cfg.Listen
 	h := httpapi.New(srv, gw, httpapi.Options{Logger: log})
 	return httpapi.Serve(ctx, listen, h, log, ready)
 }
 
-func serveStdio(ctx context.Context, gw *gateway.Gateway, log *slog.Logger) error {
-	srv := mcpserver.New(gw, mcpserver.Options{Version: versionString(), Logger: log})
+func serveStdio(ctx context.Context, gw *gateway.Gateway, cfg *config.Config, log *slog.Logger) error {
+	srv := mcpserver.New(gw, mcpserver.Options{Version: versionString(), Logger: log, LocalUser: cfg.LocalUser})
 	log.Info("dap serving MCP on stdio", "version", versionString())
 	if err := srv.Run(ctx, &mcp.StdioTransport{}); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("stdio: %w", err)

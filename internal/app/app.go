@@ -2,11 +2,14 @@ package app
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"time"
 
+	"github.com/dap-platform/dap/internal/audit"
 	"github.com/dap-platform/dap/internal/config"
 	"github.com/dap-platform/dap/internal/engine"
 	"github.com/dap-platform/dap/internal/engine/mysql"
@@ -14,6 +17,7 @@ import (
 	"github.com/dap-platform/dap/internal/engine/sqlite"
 	"github.com/dap-platform/dap/internal/engine/sqlserver"
 	"github.com/dap-platform/dap/internal/gateway"
+	"github.com/dap-platform/dap/internal/repo"
 )
 
 // OpenEngine opens the adapter for one target. This is the one place that
@@ -45,6 +49,9 @@ func Build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*gateway.
 type opener func(ctx context.Context, t config.Target) (engine.Engine, error)
 
 func build(ctx context.Context, cfg *config.Config, log *slog.Logger, open opener) (*gateway.Gateway, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	targets := make([]*gateway.Target, 0, len(cfg.Targets))
 	for _, ct := range cfg.Targets {
 		gt := &gateway.Target{
@@ -77,5 +84,59 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, open opene
 			log.Error("target refused: read-only self-test failed", "target", ct.Name, "error", err)
 		}
 	}
-	return gateway.New(targets, log), nil
+	gw := gateway.New(targets, log)
+	if err := attachAudit(ctx, gw, cfg, log); err != nil {
+		_ = gw.Close()
+		return nil, err
+	}
+	return gw, nil
+}
+
+// AuditKeyFile is the checkpoint signing key's file name under data_dir.
+const AuditKeyFile = "audit.key"
+
+// attachAudit opens DAP's repository (SQLite under data_dir, or the
+// configured PostgreSQL), migrates it, and makes the gateway record every
+// call there. A configuration with neither (only programmatic ones, such as
+// tests) runs without an audit trail, and says so.
+func attachAudit(ctx context.Context, gw *gateway.Gateway, cfg *config.Config, log *slog.Logger) error {
+	if cfg.DataDir == "" && cfg.Repository == "" {
+		log.Warn("no data_dir or repository: calls are not audited")
+		return nil
+	}
+	r, key, err := OpenRepository(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	a, err := audit.NewAppender(r, key, audit.Options{})
+	if err != nil {
+		_ = r.Close()
+		return fmt.Errorf("audit trail: %w", err)
+	}
+	gw.UseAuditor(a, func(ctx context.Context) error {
+		return errors.Join(a.Close(ctx), r.Close())
+	})
+	return nil
+}
+
+// OpenRepository opens and migrates DAP's repository and loads (creating
+// on first use) the audit signing key under data_dir.
+func OpenRepository(ctx context.Context, cfg *config.Config) (*repo.Repo, ed25519.PrivateKey, error) {
+	if cfg.DataDir == "" {
+		return nil, nil, fmt.Errorf("data_dir is not set: it holds the audit signing key")
+	}
+	r, err := repo.Open(ctx, repo.Options{DataDir: cfg.DataDir, PostgresDSN: cfg.Repository})
+	if err != nil {
+		return nil, nil, fmt.Errorf("repository: %w", err)
+	}
+	if err := r.Migrate(ctx); err != nil {
+		_ = r.Close()
+		return nil, nil, fmt.Errorf("repository: %w", err)
+	}
+	key, err := audit.LoadOrCreateKey(filepath.Join(cfg.DataDir, AuditKeyFile))
+	if err != nil {
+		_ = r.Close()
+		return nil, nil, fmt.Errorf("audit signing key: %w", err)
+	}
+	return r, key, nil
 }

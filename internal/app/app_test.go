@@ -65,7 +65,7 @@ func TestBuildServesRefusesAndDefers(t *testing.T) {
 	}
 	defer gw.Close()
 	infos := map[string]string{}
-	for _, ti := range gw.ListTargets(ctx) {
+	for _, ti := range gw.Status(ctx) {
 		infos[ti.Name] = fmt.Sprint(ti.Reachable, " ", ti.Error)
 	}
 	if !strings.HasPrefix(infos["good"], "true") {

@@ -13,7 +13,12 @@ import (
 // ListSchemas lists a target's user schemas.
 func (g *Gateway) ListSchemas(ctx context.Context, target string) (out []engine.Schema, err error) {
 	start := time.Now()
-	defer func() { g.logCall(ctx, "list_schemas", target, start, err) }()
+	defer func() {
+		g.logCall(ctx, "list_schemas", target, start, err)
+		if aerr := g.auditCall(ctx, callRecord{tool: "list_schemas", target: target, start: start, err: err, rows: int64(len(out))}); aerr != nil && err == nil {
+			out, err = nil, aerr
+		}
+	}()
 	t, err := g.target(target)
 	if err != nil {
 		return nil, err
@@ -29,7 +34,12 @@ func (g *Gateway) ListSchemas(ctx context.Context, target string) (out []engine.
 // filtered by a name pattern (see matchPattern).
 func (g *Gateway) ListTables(ctx context.Context, target, schema, pattern string) (out []engine.Table, err error) {
 	start := time.Now()
-	defer func() { g.logCall(ctx, "list_tables", target, start, err, slog.Int("tables", len(out))) }()
+	defer func() {
+		g.logCall(ctx, "list_tables", target, start, err, slog.Int("tables", len(out)))
+		if aerr := g.auditCall(ctx, callRecord{tool: "list_tables", target: target, start: start, err: err, rows: int64(len(out))}); aerr != nil && err == nil {
+			out, err = nil, aerr
+		}
+	}()
 	t, err := g.target(target)
 	if err != nil {
 		return nil, err
@@ -55,7 +65,12 @@ func (g *Gateway) ListTables(ctx context.Context, target, schema, pattern string
 // "schema.name"; quoted parts ("My Table") keep their dots.
 func (g *Gateway) DescribeTable(ctx context.Context, target, table string) (out *engine.TableDetail, err error) {
 	start := time.Now()
-	defer func() { g.logCall(ctx, "describe_table", target, start, err) }()
+	defer func() {
+		g.logCall(ctx, "describe_table", target, start, err)
+		if aerr := g.auditCall(ctx, callRecord{tool: "describe_table", target: target, object: table, start: start, err: err}); aerr != nil && err == nil {
+			out, err = nil, aerr
+		}
+	}()
 	t, err := g.target(target)
 	if err != nil {
 		return nil, err
@@ -132,7 +147,12 @@ type ProcedureInfo struct {
 // allow-list, with their signatures.
 func (g *Gateway) ListProcedures(ctx context.Context, target string) (out []ProcedureInfo, err error) {
 	start := time.Now()
-	defer func() { g.logCall(ctx, "list_procedures", target, start, err) }()
+	defer func() {
+		g.logCall(ctx, "list_procedures", target, start, err)
+		if aerr := g.auditCall(ctx, callRecord{tool: "list_procedures", target: target, start: start, err: err, rows: int64(len(out))}); aerr != nil && err == nil {
+			out, err = nil, aerr
+		}
+	}()
 	t, err := g.target(target)
 	if err != nil {
 		return nil, err

@@ -55,11 +55,19 @@ func (g *Gateway) ExecuteSQL(ctx context.Context, target, sql string, maxRows in
 	var v guard.Verdict
 	defer func() {
 		attrs := []slog.Attr{slog.String("statement_kind", string(v.Kind))}
+		var rows int64
 		if out != nil {
 			attrs = append(attrs, slog.Int("rows", out.RowCount), slog.Bool("truncated", out.Truncated))
+			rows = int64(out.RowCount)
+			if out.RowsAffected > 0 {
+				rows = out.RowsAffected
+			}
 		}
 		g.logCall(ctx, "execute_sql", target, start, err, attrs...)
 		g.log.Debug("execute_sql text", slog.String("sql", sql))
+		if aerr := g.auditCall(ctx, callRecord{tool: "execute_sql", target: target, sql: sql, kind: v.Kind, rows: rows, start: start, err: err}); aerr != nil && err == nil {
+			out, err = nil, aerr
+		}
 	}()
 	t, err := g.target(target)
 	if err != nil {
@@ -75,6 +83,11 @@ func (g *Gateway) ExecuteSQL(ctx context.Context, target, sql string, maxRows in
 	}
 	if maxRows > 0 && maxRows < lim.MaxRows {
 		lim.MaxRows = maxRows
+	}
+	if v.Kind != guard.Read {
+		if err := g.auditIntent(ctx, callRecord{tool: "execute_sql", target: target, sql: sql, kind: v.Kind, start: start}); err != nil {
+			return nil, err
+		}
 	}
 	res, err := t.Engine.Query(ctx, engine.Query{SQL: sql, ReadOnly: v.Kind == guard.Read}, lim)
 	if err != nil {
@@ -117,6 +130,13 @@ func (g *Gateway) Explain(ctx context.Context, target, sql string, analyze bool)
 	var v guard.Verdict
 	defer func() {
 		g.logCall(ctx, "explain_query", target, start, err, slog.String("statement_kind", string(v.Kind)), slog.Bool("analyze", analyze))
+		tool := "explain_query"
+		if analyze {
+			tool = "explain_query:analyze"
+		}
+		if aerr := g.auditCall(ctx, callRecord{tool: tool, target: target, sql: sql, kind: v.Kind, start: start, err: err}); aerr != nil && err == nil {
+			out, err = nil, aerr
+		}
 	}()
 	t, err := g.target(target)
 	if err != nil {

@@ -44,6 +44,9 @@ type Gateway struct {
 	// not read the catalog on every call.
 	mu       sync.Mutex
 	routines map[string]routineCache
+	// auditor records every call (nil: no audit trail configured).
+	auditor    Auditor
+	auditClose func(context.Context) error
 }
 
 type routineCache struct {
@@ -81,6 +84,13 @@ func (g *Gateway) Close() error {
 			}
 		}
 	}
+	if g.auditClose != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := g.auditClose(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("close the audit trail: %w", err))
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -115,9 +125,20 @@ type TargetInfo struct {
 	TimeoutMs     int64  `json:"statement_timeout_ms"`
 }
 
-// ListTargets pings every target concurrently (bounded by a short timeout)
-// and reports reachability.
-func (g *Gateway) ListTargets(ctx context.Context) []TargetInfo {
+// ListTargets is the list_targets use case: Status, audited.
+func (g *Gateway) ListTargets(ctx context.Context) (out []TargetInfo, err error) {
+	start := time.Now()
+	defer func() {
+		if aerr := g.auditCall(ctx, callRecord{tool: "list_targets", start: start, rows: int64(len(out))}); aerr != nil {
+			out, err = nil, aerr
+		}
+	}()
+	return g.Status(ctx), nil
+}
+
+// Status pings every target concurrently (bounded by a short timeout)
+// and reports reachability; health checks use it unaudited.
+func (g *Gateway) Status(ctx context.Context) []TargetInfo {
 	out := make([]TargetInfo, len(g.names))
 	var wg sync.WaitGroup
 	for i, n := range g.names {

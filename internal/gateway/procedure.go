@@ -27,9 +27,22 @@ const routineTTL = 30 * time.Second
 // the call runs in the database's read-only transaction.
 func (g *Gateway) ExecuteProcedure(ctx context.Context, target, procedure string, args map[string]any) (out *ExecResult, err error) {
 	start := time.Now()
+	readOnly := false
 	defer func() {
 		attrs := []slog.Attr{slog.String("procedure", procedure), slog.Int("args", len(args))}
 		g.logCall(ctx, "execute_procedure", target, start, err, attrs...)
+		kind := guard.Write
+		if readOnly {
+			kind = guard.Read
+		}
+		var rows int64
+		if out != nil {
+			rows = int64(out.RowCount)
+		}
+		// The procedure's name is recorded, never its argument values.
+		if aerr := g.auditCall(ctx, callRecord{tool: "execute_procedure", target: target, object: procedure, kind: kind, rows: rows, start: start, err: err}); aerr != nil && err == nil {
+			out, err = nil, aerr
+		}
 	}()
 	t, err := g.target(target)
 	if err != nil {
@@ -53,7 +66,12 @@ func (g *Gateway) ExecuteProcedure(ctx context.Context, target, procedure string
 	if err != nil {
 		return nil, err
 	}
-	readOnly := t.Access == engine.ReadOnly
+	readOnly = t.Access == engine.ReadOnly
+	if !readOnly {
+		if err := g.auditIntent(ctx, callRecord{tool: "execute_procedure", target: target, object: r.QualifiedName(), kind: guard.Write, start: start}); err != nil {
+			return nil, err
+		}
+	}
 	res, err := t.Engine.CallProcedure(ctx, r, bound, readOnly, t.Limits)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s on %s: %w", r.Kind, r.QualifiedName(), target, err)

@@ -46,7 +46,7 @@ func New(srv *mcp.Server, gw *gateway.Gateway, o Options) http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ts := gw.ListTargets(r.Context())
+		ts := gw.Status(r.Context())
 		reachable := 0
 		for _, t := range ts {
 			if t.Reachable {

@@ -60,6 +60,7 @@ func chain(h http.Handler, log *slog.Logger, maxBody int64) http.Handler {
 			r.Header.Set(mcpserver.HeaderRequestID, id)
 		}
 		w.Header().Set(mcpserver.HeaderRequestID, id)
+		r.Header.Set(mcpserver.HeaderClientAddr, r.RemoteAddr)
 		r = r.WithContext(correlation.With(r.Context(), id))
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {

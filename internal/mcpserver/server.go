@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -22,6 +23,9 @@ const HeaderRequestID = "X-Request-Id"
 type Options struct {
 	Version string
 	Logger  *slog.Logger
+	// LocalUser is the identity recorded for calls (default "local");
+	// authentication will supply real identities.
+	LocalUser string
 }
 
 const instructions = `DAP is a guarded gateway to SQL databases ("targets").
@@ -47,26 +51,50 @@ func New(gw *gateway.Gateway, o Options) *mcp.Server {
 		Capabilities: &mcp.ServerCapabilities{},
 		SchemaCache:  mcp.NewSchemaCache(),
 	})
-	h := &handlers{gw: gw, log: o.Logger}
+	if o.LocalUser == "" {
+		o.LocalUser = "local"
+	}
+	h := &handlers{gw: gw, log: o.Logger, localUser: o.LocalUser}
 	h.addTools(s)
 	h.addResources(s)
 	return s
 }
 
 type handlers struct {
-	gw  *gateway.Gateway
-	log *slog.Logger
+	gw        *gateway.Gateway
+	log       *slog.Logger
+	localUser string
 }
 
-// begin gives a tool call its correlation id: the one the HTTP layer set,
-// or a new one (stdio).
-func begin(ctx context.Context, req *mcp.CallToolRequest) (context.Context, string) {
+// HeaderClientAddr carries the HTTP client's address to tool handlers; the
+// HTTP layer always overwrites it, so a client cannot choose it.
+const HeaderClientAddr = "X-Dap-Client-Addr"
+
+// begin gives a tool call its correlation id (the one the HTTP layer set,
+// or a new one on stdio) and its caller: the local user (until
+// authentication is configured), the MCP session, the client's address
+// and the client's name and version from the initialize handshake.
+func (h *handlers) begin(ctx context.Context, req *mcp.CallToolRequest) (context.Context, string) {
+	var id string
+	c := gateway.Caller{User: h.localUser, ClientAddr: "stdio"}
 	if req != nil && req.Extra != nil && req.Extra.Header != nil {
-		if id := req.Extra.Header.Get(HeaderRequestID); correlation.Valid(id) {
-			return correlation.With(ctx, id), id
+		if hid := req.Extra.Header.Get(HeaderRequestID); correlation.Valid(hid) {
+			id = hid
+		}
+		if addr := req.Extra.Header.Get(HeaderClientAddr); addr != "" {
+			c.ClientAddr = addr
 		}
 	}
-	return correlation.Ensure(ctx)
+	if req != nil && req.Session != nil {
+		c.SessionID = req.Session.ID()
+		if p := req.Session.InitializeParams(); p != nil && p.ClientInfo != nil {
+			c.Application = strings.TrimSpace(p.ClientInfo.Name + " " + p.ClientInfo.Version)
+		}
+	}
+	if id == "" {
+		id = correlation.New()
+	}
+	return gateway.WithCaller(correlation.With(ctx, id), c), id
 }
 
 func meta(id string) mcp.Meta { return mcp.Meta{"correlation_id": id} }

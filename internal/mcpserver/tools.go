@@ -75,7 +75,7 @@ func ptr[T any](v T) *T { return &v }
 // it is, to be marshalled once on the way out: DAP builds it from its own
 // types, so validating it against its own schema on every call (what the
 // typed mcp.AddTool does) would only cost time on the hot path.
-func addTool[In, Out any](s *mcp.Server, t *mcp.Tool, run func(ctx context.Context, in In) (Out, string, error)) {
+func addTool[In, Out any](s *mcp.Server, h *handlers, t *mcp.Tool, run func(ctx context.Context, in In) (Out, string, error)) {
 	in, err := jsonschema.For[In](nil)
 	if err != nil {
 		panic(fmt.Sprintf("mcpserver: input schema of %s: %v", t.Name, err))
@@ -90,7 +90,7 @@ func addTool[In, Out any](s *mcp.Server, t *mcp.Tool, run func(ctx context.Conte
 	}
 	t.InputSchema, t.OutputSchema = in, out
 	s.AddTool(t, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		ctx, id := begin(ctx, req)
+		ctx, id := h.begin(ctx, req)
 		var args In
 		if err := decodeArgs(req.Params.Arguments, resolved, &args); err != nil {
 			// The validator quotes offending values; a huge one must not
@@ -142,14 +142,17 @@ func decodeArgs(raw json.RawMessage, schema *jsonschema.Resolved, dst any) error
 func (h *handlers) addTools(s *mcp.Server) {
 	readOnly := &mcp.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: ptr(false)}
 
-	addTool(s, &mcp.Tool{Name: "list_targets", Annotations: readOnly,
+	addTool(s, h, &mcp.Tool{Name: "list_targets", Annotations: readOnly,
 		Description: "List the databases (targets) DAP serves: name, engine (SQL dialect), access mode (read-only, read-write, admin), limits and whether each is reachable now. Call this first."},
 		func(ctx context.Context, _ noInput) (targetsOutput, string, error) {
-			ts := h.gw.ListTargets(ctx)
+			ts, err := h.gw.ListTargets(ctx)
+			if err != nil {
+				return targetsOutput{}, "", err
+			}
 			return targetsOutput{Targets: ts}, renderTargets(ts), nil
 		})
 
-	addTool(s, &mcp.Tool{Name: "list_schemas", Annotations: readOnly,
+	addTool(s, h, &mcp.Tool{Name: "list_schemas", Annotations: readOnly,
 		Description: "List the user schemas of a target (PostgreSQL schemas, MySQL databases, SQLite attached databases)."},
 		func(ctx context.Context, in targetInput) (schemasOutput, string, error) {
 			out, err := h.gw.ListSchemas(ctx, in.Target)
@@ -159,7 +162,7 @@ func (h *handlers) addTools(s *mcp.Server) {
 			return schemasOutput{Target: in.Target, Schemas: out}, renderSchemas(in.Target, out), nil
 		})
 
-	addTool(s, &mcp.Tool{Name: "list_tables", Annotations: readOnly,
+	addTool(s, h, &mcp.Tool{Name: "list_tables", Annotations: readOnly,
 		Description: "List tables and views of a target with their kind, estimated row counts (from statistics, not exact) and comments. Filter by schema and by a name pattern."},
 		func(ctx context.Context, in listTablesInput) (tablesOutput, string, error) {
 			out, err := h.gw.ListTables(ctx, in.Target, in.Schema, in.Pattern)
@@ -169,7 +172,7 @@ func (h *handlers) addTools(s *mcp.Server) {
 			return tablesOutput{Target: in.Target, Tables: out}, renderTables(in.Target, out), nil
 		})
 
-	addTool(s, &mcp.Tool{Name: "describe_table", Annotations: readOnly,
+	addTool(s, h, &mcp.Tool{Name: "describe_table", Annotations: readOnly,
 		Description: "Describe one table or view: columns (type, nullability, default, comment), primary key, indexes, foreign keys to other tables and from other tables, and a view's definition."},
 		func(ctx context.Context, in describeTableInput) (*engine.TableDetail, string, error) {
 			out, err := h.gw.DescribeTable(ctx, in.Target, in.Table)
@@ -179,7 +182,7 @@ func (h *handlers) addTools(s *mcp.Server) {
 			return out, renderTable(out), nil
 		})
 
-	addTool(s, &mcp.Tool{Name: "execute_sql",
+	addTool(s, h, &mcp.Tool{Name: "execute_sql",
 		Annotations: &mcp.ToolAnnotations{DestructiveHint: ptr(true), OpenWorldHint: ptr(false), Title: "Execute one SQL statement"},
 		Description: "Execute exactly one SQL statement on a target and return its rows. The statement is parsed and classified (read, write, ddl, admin) first and runs only if the target's access mode allows it; reads run in a read-only transaction. Results are capped in rows and bytes and the statement has a timeout: when truncated is true, filter or aggregate instead. Transaction control is refused."},
 		func(ctx context.Context, in executeSQLInput) (*gateway.ExecResult, string, error) {
@@ -190,7 +193,7 @@ func (h *handlers) addTools(s *mcp.Server) {
 			return out, renderExec(out), nil
 		})
 
-	addTool(s, &mcp.Tool{Name: "explain_query", Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, OpenWorldHint: ptr(false)},
+	addTool(s, h, &mcp.Tool{Name: "explain_query", Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, OpenWorldHint: ptr(false)},
 		Description: "Show the execution plan of one statement as the engine gives it, with a summary: estimated cost and rows, and full scans of large tables. With analyze (reads only) the statement is executed to report actual time."},
 		func(ctx context.Context, in explainInput) (*gateway.ExplainResult, string, error) {
 			out, err := h.gw.Explain(ctx, in.Target, in.SQL, in.Analyze)
@@ -200,7 +203,7 @@ func (h *handlers) addTools(s *mcp.Server) {
 			return out, renderPlan(out), nil
 		})
 
-	addTool(s, &mcp.Tool{Name: "list_procedures", Annotations: readOnly,
+	addTool(s, h, &mcp.Tool{Name: "list_procedures", Annotations: readOnly,
 		Description: "List the stored procedures and functions of a target that execute_procedure may call (the target's allow-list), with their parameter signatures."},
 		func(ctx context.Context, in targetInput) (proceduresOutput, string, error) {
 			out, err := h.gw.ListProcedures(ctx, in.Target)
@@ -210,7 +213,7 @@ func (h *handlers) addTools(s *mcp.Server) {
 			return proceduresOutput{Target: in.Target, Procedures: out}, renderProcedures(in.Target, out), nil
 		})
 
-	addTool(s, &mcp.Tool{Name: "execute_procedure",
+	addTool(s, h, &mcp.Tool{Name: "execute_procedure",
 		Annotations: &mcp.ToolAnnotations{DestructiveHint: ptr(true), OpenWorldHint: ptr(false)},
 		Description: "Call an allow-listed stored procedure or function with arguments. Arguments are checked against the catalog signature (names, count, types) and bound as parameters. On a read-only target the call runs in a read-only transaction."},
 		func(ctx context.Context, in procedureInput) (*gateway.ExecResult, string, error) {
