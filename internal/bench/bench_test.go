@@ -2,11 +2,13 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -17,11 +19,13 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/dap-platform/dap/internal/audit"
 	"github.com/dap-platform/dap/internal/engine"
 	"github.com/dap-platform/dap/internal/engine/postgres"
 	"github.com/dap-platform/dap/internal/gateway"
 	"github.com/dap-platform/dap/internal/httpapi"
 	"github.com/dap-platform/dap/internal/mcpserver"
+	"github.com/dap-platform/dap/internal/repo"
 	"github.com/dap-platform/dap/internal/testdb"
 )
 
@@ -128,18 +132,7 @@ func BenchmarkExecuteSQLvsRawPgx(b *testing.B) {
 	log := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	gw := gateway.New([]*gateway.Target{{Name: "bench", Engine: eng, Dialect: engine.Postgres, Access: engine.ReadOnly}}, log)
 	defer gw.Close()
-	srv := httptest.NewServer(httpapi.New(mcpserver.New(gw, mcpserver.Options{Logger: log}), gw, httpapi.Options{Logger: log}))
-	defer srv.Close()
-	sessions := make([]*mcp.ClientSession, clients)
-	for i := range sessions {
-		c := mcp.NewClient(&mcp.Implementation{Name: "bench", Version: "1"}, nil)
-		s, err := c.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: srv.URL + "/mcp"}, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer s.Close()
-		sessions[i] = s
-	}
+	sessions := serveDAP(b, gw, log)
 
 	// The transport floor: a do-nothing tool on the same SDK, transport
 	// options and HTTP stack, so the cost of MCP itself is measured too.
@@ -187,17 +180,7 @@ func BenchmarkExecuteSQLvsRawPgx(b *testing.B) {
 		}
 		return rows.Err()
 	}
-	viaDAP := func(w, i int) error {
-		res, err := sessions[w].CallTool(ctx, &mcp.CallToolParams{Name: "execute_sql",
-			Arguments: map[string]any{"target": "bench", "sql": qs[i%distinct]}})
-		if err != nil {
-			return err
-		}
-		if res.IsError {
-			return fmt.Errorf("dap: %v", res.Content)
-		}
-		return nil
-	}
+	viaDAP := executeSQL(sessions, qs)
 	// Warm both sides (connections, statement caches, guard cache).
 	if _, _, err := run(2*distinct, raw); err != nil {
 		b.Fatal(err)
@@ -242,4 +225,105 @@ func BenchmarkExecuteSQLvsRawPgx(b *testing.B) {
 	b.ReportMetric(dapRate, "dap_calls/s")
 	b.ReportMetric(pct(dapLat, 0.95)/pct(rawLat, 0.95), "p95_ratio")
 	b.ReportMetric(rawRate/dapRate, "throughput_ratio")
+}
+
+// serveDAP serves gw over DAP's HTTP handler and connects 16 MCP sessions
+// of the official SDK client to it.
+func serveDAP(b *testing.B, gw *gateway.Gateway, log *slog.Logger) []*mcp.ClientSession {
+	b.Helper()
+	srv := httptest.NewServer(httpapi.New(mcpserver.New(gw, mcpserver.Options{Logger: log}), gw, httpapi.Options{Logger: log}))
+	b.Cleanup(srv.Close)
+	sessions := make([]*mcp.ClientSession, clients)
+	for i := range sessions {
+		c := mcp.NewClient(&mcp.Implementation{Name: "bench", Version: "1"}, nil)
+		s, err := c.Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: srv.URL + "/mcp"}, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = s.Close() })
+		sessions[i] = s
+	}
+	return sessions
+}
+
+// executeSQL makes the call function that runs query i%distinct through
+// execute_sql on worker w's session.
+func executeSQL(sessions []*mcp.ClientSession, qs []string) func(w, i int) error {
+	return func(w, i int) error {
+		res, err := sessions[w].CallTool(context.Background(), &mcp.CallToolParams{Name: "execute_sql",
+			Arguments: map[string]any{"target": "bench", "sql": qs[i%len(qs)]}})
+		if err != nil {
+			return err
+		}
+		if res.IsError {
+			return fmt.Errorf("dap: %v", res.Content)
+		}
+		return nil
+	}
+}
+
+// BenchmarkAuditOverhead measures what the audit trail adds to an
+// execute_sql call over streamable HTTP (16 sessions, the same 100-row
+// SELECTs): the same gateway without and with a durable, hash-chained,
+// batched audit record per call in a SQLite repository, in one run.
+// Authentication and authorization are not built yet, so they are not in
+// this figure.
+func BenchmarkAuditOverhead(b *testing.B) {
+	dsn := setupTable(b)
+	ctx := context.Background()
+	qs := queries()
+	log := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	open := func() *gateway.Gateway {
+		eng, err := postgres.Open(ctx, engine.Options{Name: "bench", DSN: dsn, Access: engine.ReadOnly, MaxConns: 16})
+		if err != nil {
+			b.Fatal(err)
+		}
+		gw := gateway.New([]*gateway.Target{{Name: "bench", Engine: eng, Dialect: engine.Postgres, Access: engine.ReadOnly}}, log)
+		b.Cleanup(func() { _ = gw.Close() })
+		return gw
+	}
+	plain := open()
+	audited := open()
+	dir := b.TempDir()
+	r, err := repo.Open(ctx, repo.Options{DataDir: dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := r.Migrate(ctx); err != nil {
+		b.Fatal(err)
+	}
+	key, err := audit.LoadOrCreateKey(filepath.Join(dir, "audit.key"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	a, err := audit.NewAppender(r, key, audit.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	audited.UseAuditor(a, func(ctx context.Context) error { return errors.Join(a.Close(ctx), r.Close()) })
+
+	off := executeSQL(serveDAP(b, plain, log), qs)
+	on := executeSQL(serveDAP(b, audited, log), qs)
+	for _, f := range []func(int, int) error{off, on} {
+		if _, _, err := run(2*distinct, f); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	offLat, offWall, err := run(b.N, off)
+	if err != nil {
+		b.Fatal(err)
+	}
+	onLat, onWall, err := run(b.N, on)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	slices.Sort(offLat)
+	slices.Sort(onLat)
+	b.ReportMetric(pct(offLat, 0.95), "off_p95_ms")
+	b.ReportMetric(pct(onLat, 0.95), "audited_p95_ms")
+	b.ReportMetric(pct(onLat, 0.95)/pct(offLat, 0.95), "p95_ratio")
+	b.ReportMetric(float64(b.N)/offWall.Seconds(), "off_calls/s")
+	b.ReportMetric(float64(b.N)/onWall.Seconds(), "audited_calls/s")
 }
