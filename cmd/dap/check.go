@@ -30,17 +30,38 @@ func newCheckCmd() *cobra.Command {
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "TARGET\tENGINE\tVERSION\tACCESS\tSTATUS")
 			failed := 0
+			res := app.NewResolver(cfg)
 			for _, t := range cfg.Targets {
-				ver, status := checkTarget(cmd.Context(), t.Name, func(ctx context.Context) (engine.Engine, error) { return app.OpenEngine(ctx, t) }, t.Access)
+				ver, status := checkTarget(cmd.Context(), t.Name, func(ctx context.Context) (engine.Engine, error) {
+					rt, err := app.ResolveTarget(ctx, res, t)
+					if err != nil {
+						return nil, err
+					}
+					return app.OpenEngine(ctx, rt)
+				}, t.Access)
 				// One line per target: drivers' messages (and SQL Server's
 				// version) span lines, which would break the table.
-				ver, status = strings.Join(strings.Fields(ver), " "), strings.Join(strings.Fields(status), " ")
+				ver, status = oneLine(ver), oneLine(status)
 				if !strings.HasPrefix(status, "ok") {
 					failed++
 				}
 				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", t.Name, t.Engine, ver, t.Access, status)
 			}
 			_ = w.Flush()
+			for _, h := range res.Health(cmd.Context()) {
+				state := "ok"
+				if !h.OK {
+					state = "error: " + h.LastError
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "secret provider %s: %s", h.Provider, state)
+				if h.Detail != "" {
+					fmt.Fprintf(cmd.OutOrStdout(), " (%s)", oneLine(h.Detail))
+				}
+				for _, wn := range h.Warnings {
+					fmt.Fprintf(cmd.OutOrStdout(), "; warning: %s", oneLine(wn))
+				}
+				fmt.Fprintln(cmd.OutOrStdout())
+			}
 			if failed > 0 {
 				return fmt.Errorf("%d of %d target(s) not ok", failed, len(cfg.Targets))
 			}
@@ -75,3 +96,6 @@ func checkTarget(ctx context.Context, name string, open func(context.Context) (e
 	}
 	return version, "ok"
 }
+
+// oneLine folds a possibly multi-line message onto one line.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -58,6 +58,7 @@ func newRoot(out, errOut io.Writer) *cobra.Command {
 		newMCPCmd(),
 		newCheckCmd(),
 		newAuditCmd(),
+		newSecretCmd(),
 		&cobra.Command{
 			Use:   "version",
 			Short: "Print DAP's version",

@@ -52,6 +52,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, open opene
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	res := NewResolver(cfg)
 	targets := make([]*gateway.Target, 0, len(cfg.Targets))
 	for _, ct := range cfg.Targets {
 		gt := &gateway.Target{
@@ -59,7 +60,13 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, open opene
 			Limits: ct.Limits(), Procedures: ct.Procedures,
 		}
 		targets = append(targets, gt)
-		e, err := open(ctx, ct)
+		rt, err := ResolveTarget(ctx, res, ct)
+		if err != nil {
+			gt.OpenErr = err
+			log.Error("target not opened: its DSN reference did not resolve", "target", ct.Name, "error", err)
+			continue
+		}
+		e, err := open(ctx, rt)
 		if err != nil {
 			gt.OpenErr = err
 			log.Error("target not opened", "target", ct.Name, "engine", ct.Engine, "error", err)

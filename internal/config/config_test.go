@@ -214,3 +214,24 @@ func TestStateKeys(t *testing.T) {
 		})
 	}
 }
+
+func TestSecretReferenceDSNs(t *testing.T) {
+	for _, tc := range []struct {
+		dsn, engine string
+		ok          bool
+	}{
+		{"keystore:shop", "postgres", true},
+		{"env:SHOP_DSN", "mysql", true},
+		{"vault://secret/db/shop#dsn", "postgres", true},
+		{"azure-keyvault://myvault/shop-dsn", "sqlserver", true},
+		{"file:/run/secrets/shop", "postgres", true},
+		{"file:/data/shop.db", "sqlite", true}, // SQLite's own URI form
+		{"vault://", "postgres", false},
+	} {
+		_, err := Parse([]byte("targets:\n  - {name: a, engine: "+tc.engine+", dsn: \""+tc.dsn+"\"}\n"), "dap.yaml",
+			func(string) (string, bool) { return "", false }, nil)
+		if (err == nil) != tc.ok {
+			t.Errorf("dsn %q (%s): err = %v, want ok=%v", tc.dsn, tc.engine, err, tc.ok)
+		}
+	}
+}

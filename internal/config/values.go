@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/dap-platform/dap/internal/engine"
+	"github.com/dap-platform/dap/internal/secrets"
 )
 
 // shown quotes a value for an error message. A value expanded from the
@@ -96,6 +97,13 @@ func ParseSize(s string) (int64, error) {
 // quotes the DSN: a malformed DSN is still a secret. The driver does the
 // full parse when the target is opened.
 func checkDSN(d engine.Dialect, dsn string) string {
+	// A secret reference (env:, keystore:, azure-keyvault://, vault://, and
+	// file: except as a SQLite URI) is checked when it is resolved.
+	if ref, err := secrets.ParseRef(dsn); err != nil {
+		return "is a malformed secret reference: " + err.Error()
+	} else if !ref.IsPlain() && !(ref.Scheme == secrets.SchemeFile && d == engine.SQLite) {
+		return ""
+	}
 	if strings.ContainsFunc(dsn, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return "contains a control character (a line break inside the DSN?)"
 	}
