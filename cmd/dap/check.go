@@ -12,6 +12,7 @@ import (
 
 	"github.com/dap-platform/dap/internal/app"
 	"github.com/dap-platform/dap/internal/engine"
+	"github.com/dap-platform/dap/internal/secrets"
 )
 
 func newCheckCmd() *cobra.Command {
@@ -48,7 +49,17 @@ func newCheckCmd() *cobra.Command {
 				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", t.Name, t.Engine, ver, t.Access, status)
 			}
 			_ = w.Flush()
+			// Report the providers the targets' DSNs use.
+			used := map[secrets.Scheme]bool{}
+			for _, t := range cfg.Targets {
+				if ref, err := secrets.ParseRef(t.DSN); err == nil && !ref.IsPlain() && !(ref.Scheme == secrets.SchemeFile && t.Engine == engine.SQLite) {
+					used[ref.Scheme] = true
+				}
+			}
 			for _, h := range res.Health(cmd.Context()) {
+				if !used[h.Provider] {
+					continue
+				}
 				state := "ok"
 				if !h.OK {
 					state = "error: " + h.LastError
