@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/dap-platform/dap/internal/accounts"
 	"github.com/dap-platform/dap/internal/audit"
 	"github.com/dap-platform/dap/internal/config"
 	"github.com/dap-platform/dap/internal/engine"
@@ -123,7 +124,25 @@ func attachAudit(ctx context.Context, gw *gateway.Gateway, cfg *config.Config, l
 	gw.UseAuditor(a, func(ctx context.Context) error {
 		return errors.Join(a.Close(ctx), r.Close())
 	})
+	store, err := accounts.New(r, a)
+	if err != nil {
+		return fmt.Errorf("accounts: %w", err)
+	}
+	localUser := cfg.LocalUser
+	if localUser == "" {
+		localUser = config.DefaultLocalUser
+	}
+	authz, err := newPolicyAuthorizer(accounts.NewPolicyCache(store, 0), localUser, localRole(cfg))
+	if err != nil {
+		return err
+	}
+	gw.UseAuthorizer(authz)
 	return nil
+}
+
+// localRole is the configured role of the local identity.
+func localRole(cfg *config.Config) string {
+	return DefaultLocalRole
 }
 
 // OpenRepository opens and migrates DAP's repository and loads (creating

@@ -23,6 +23,9 @@ func (g *Gateway) ListSchemas(ctx context.Context, target string) (out []engine.
 	if err != nil {
 		return nil, err
 	}
+	if err := g.authorize(ctx, "list_schemas", t, ""); err != nil {
+		return nil, err
+	}
 	out, err = t.Engine.Schemas(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list schemas of %s: %w", target, err)
@@ -42,6 +45,9 @@ func (g *Gateway) ListTables(ctx context.Context, target, schema, pattern string
 	}()
 	t, err := g.target(target)
 	if err != nil {
+		return nil, err
+	}
+	if err := g.authorize(ctx, "list_tables", t, ""); err != nil {
 		return nil, err
 	}
 	m, err := compilePattern(pattern)
@@ -73,6 +79,9 @@ func (g *Gateway) DescribeTable(ctx context.Context, target, table string) (out 
 	}()
 	t, err := g.target(target)
 	if err != nil {
+		return nil, err
+	}
+	if err := g.authorize(ctx, "describe_table", t, ""); err != nil {
 		return nil, err
 	}
 	schema, name, err := SplitQualified(table)
@@ -155,6 +164,9 @@ func (g *Gateway) ListProcedures(ctx context.Context, target string) (out []Proc
 	}()
 	t, err := g.target(target)
 	if err != nil {
+		return nil, err
+	}
+	if err := g.authorize(ctx, "list_procedures", t, ""); err != nil {
 		return nil, err
 	}
 	out = []ProcedureInfo{}

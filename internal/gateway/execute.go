@@ -77,6 +77,9 @@ func (g *Gateway) ExecuteSQL(ctx context.Context, target, sql string, maxRows in
 	if err != nil {
 		return nil, err
 	}
+	if err := g.authorize(ctx, "execute_sql", t, v.Kind); err != nil {
+		return nil, err
+	}
 	lim := t.Limits
 	if maxRows < 0 {
 		return nil, fmt.Errorf("%w: max_rows must be positive", engine.ErrInvalid)
@@ -140,6 +143,9 @@ func (g *Gateway) Explain(ctx context.Context, target, sql string, analyze bool)
 	}()
 	t, err := g.target(target)
 	if err != nil {
+		return nil, err
+	}
+	if err := g.authorize(ctx, "explain_query", t, ""); err != nil {
 		return nil, err
 	}
 	if strings.TrimSpace(sql) == "" || len(sql) > MaxSQLBytes {

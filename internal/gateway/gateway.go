@@ -47,6 +47,8 @@ type Gateway struct {
 	// auditor records every call (nil: no audit trail configured).
 	auditor    Auditor
 	auditClose func(context.Context) error
+	// authorizer decides per call (nil: the access modes alone decide).
+	authorizer Authorizer
 }
 
 type routineCache struct {
@@ -133,7 +135,18 @@ func (g *Gateway) ListTargets(ctx context.Context) (out []TargetInfo, err error)
 			out, err = nil, aerr
 		}
 	}()
-	return g.Status(ctx), nil
+	all := g.Status(ctx)
+	if g.authorizer == nil {
+		return all, nil
+	}
+	// A caller sees only the targets it may read.
+	out = make([]TargetInfo, 0, len(all))
+	for _, ti := range all {
+		if g.authorize(ctx, "list_targets", g.targets[ti.Name], "") == nil {
+			out = append(out, ti)
+		}
+	}
+	return out, nil
 }
 
 // Status pings every target concurrently (bounded by a short timeout)

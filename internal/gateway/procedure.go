@@ -48,6 +48,9 @@ func (g *Gateway) ExecuteProcedure(ctx context.Context, target, procedure string
 	if err != nil {
 		return nil, err
 	}
+	if err := g.authorize(ctx, "execute_procedure", t, ""); err != nil {
+		return nil, err
+	}
 	schema, name, err := SplitQualified(procedure)
 	if err != nil {
 		return nil, err

@@ -50,8 +50,15 @@ func parseURI(uri string) (target, rest string, err error) {
 	return target, rest, nil
 }
 
+// beginRead gives a resource read the same correlation id and caller as a
+// tool call (begin reads only the session and the transport's extras).
+func (h *handlers) beginRead(ctx context.Context, req *mcp.ReadResourceRequest) context.Context {
+	ctx, _ = h.begin(ctx, &mcp.CallToolRequest{Session: req.Session, Extra: req.Extra})
+	return ctx
+}
+
 func (h *handlers) readSchema(ctx context.Context, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
-	ctx, _ = correlation.Ensure(ctx)
+	ctx = h.beginRead(ctx, req)
 	uri := req.Params.URI
 	target, rest, err := parseURI(uri)
 	if err != nil || rest != "schema" {
@@ -79,7 +86,7 @@ func (h *handlers) readSchema(ctx context.Context, req *mcp.ReadResourceRequest)
 }
 
 func (h *handlers) readTable(ctx context.Context, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
-	ctx, _ = correlation.Ensure(ctx)
+	ctx = h.beginRead(ctx, req)
 	uri := req.Params.URI
 	target, rest, err := parseURI(uri)
 	table, ok := strings.CutPrefix(rest, "tables/")
