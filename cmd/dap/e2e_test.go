@@ -154,6 +154,9 @@ targets:
     engine: sqlite
     dsn: %s
     statement_timeout: 5s
+# The suite calls back to back, faster than any assistant: no rate limit.
+auth:
+  rate_limit: {requests_per_second: 0}
 `, shop)
 	path := filepath.Join(dir, "dap.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {

@@ -59,6 +59,10 @@ func newRoot(out, errOut io.Writer) *cobra.Command {
 		newCheckCmd(),
 		newAuditCmd(),
 		newSecretCmd(),
+		newUserCmd(),
+		newKeyCmd(),
+		newRoleCmd(),
+		newCanCmd(),
 		&cobra.Command{
 			Use:   "version",
 			Short: "Print DAP's version",

@@ -6,11 +6,14 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/spf13/cobra"
 
+	"github.com/dap-platform/dap/internal/accounts"
 	"github.com/dap-platform/dap/internal/app"
+	"github.com/dap-platform/dap/internal/audit"
 	"github.com/dap-platform/dap/internal/config"
 	"github.com/dap-platform/dap/internal/gateway"
 	"github.com/dap-platform/dap/internal/httpapi"
@@ -42,6 +45,11 @@ func newServeCmd() *cobra.Command {
 			}
 			if l, _ := cmd.Flags().GetString("listen"); l != "" {
 				cfg.Listen = l
+			}
+			// Before anything is opened: an exposed listener without
+			// authentication would serve everyone as the local user.
+			if err := httpapi.CheckExposure(cfg.Listen, cfg.Auth.Required); err != nil {
+				return err
 			}
 			gw, err := app.Build(cmd.Context(), cfg, log)
 			if err != nil {
@@ -94,11 +102,58 @@ func baseURL(a net.Addr) string {
 	return "http://" + a.String()
 }
 
+// serveHTTP serves /mcp with API key authentication and per-identity rate
+// limits as cfg.Auth says. `dap serve` checks the listen address first
+// (CheckExposure); the demo, which serves only its sample data, does not.
 func serveHTTP(ctx context.Context, gw *gateway.Gateway, cfg *config.Config, log *slog.Logger, ready func(net.Addr)) error {
+	keys, auditor, closeAuth, err := openAuth(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeAuth()
 	srv := mcpserver.New(gw, mcpserver.Options{Version: versionString(), Logger: log, LocalUser: cfg.LocalUser})
-	listen := cfg.Listen
-	h := httpapi.New(srv, gw, httpapi.Options{Logger: log})
-	return httpapi.Serve(ctx, listen, h, log, ready)
+	h := httpapi.New(srv, gw, httpapi.Options{
+		Logger: log, Keys: keys, AuthRequired: cfg.Auth.Required, LocalUser: cfg.LocalUser, Auditor: auditor,
+		RequestsPerSecond: float64(cfg.Auth.RateLimit.RequestsPerSecond), Burst: cfg.Auth.RateLimit.Burst,
+	})
+	return httpapi.Serve(ctx, cfg.Listen, h, log, ready)
+}
+
+// openAuth opens DAP's repository for API key checks and for recording
+// authentication failures. The appender is a second writer on the same
+// audit chain as the gateway's, which the audit package allows (appends
+// serialize on the repository's write lock). A configuration without a
+// repository (programmatic ones) has no keys: every key is refused and
+// failures are only logged.
+func openAuth(ctx context.Context, cfg *config.Config) (httpapi.Authenticator, httpapi.Auditor, func(), error) {
+	if cfg.DataDir == "" && cfg.Repository == "" {
+		if cfg.Auth.Required {
+			return nil, nil, nil, fmt.Errorf("auth.required is true but there is no data_dir or repository to hold API keys")
+		}
+		return nil, nil, func() {}, nil
+	}
+	r, key, err := app.OpenRepository(ctx, cfg)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("authentication: %w", err)
+	}
+	a, err := audit.NewAppender(r, key, audit.Options{})
+	if err != nil {
+		_ = r.Close()
+		return nil, nil, nil, fmt.Errorf("authentication: audit trail: %w", err)
+	}
+	st, err := accounts.New(r, a)
+	if err != nil {
+		_ = a.Close(ctx)
+		_ = r.Close()
+		return nil, nil, nil, fmt.Errorf("authentication: %w", err)
+	}
+	return st, a, func() {
+		// ctx has ended by now; the final flush needs its own time.
+		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = a.Close(cctx)
+		_ = r.Close()
+	}, nil
 }
 
 func serveStdio(ctx context.Context, gw *gateway.Gateway, cfg *config.Config, log *slog.Logger) error {

@@ -73,8 +73,8 @@ func TestRoleBasedAccess(t *testing.T) {
 	as := func(user string) context.Context { return gateway.WithCaller(ctx, gateway.Caller{User: user}) }
 	for _, tc := range []struct {
 		user, target, sql string
-		allowed            bool
-		why                string
+		allowed           bool
+		why               string
 	}{
 		{"dev@example.com", "rw", "SELECT name FROM t", true, ""},
 		{"dev@example.com", "rw", "UPDATE t SET name = 'dev'", false, "QueryWrite"},

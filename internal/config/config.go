@@ -42,6 +42,8 @@ type Config struct {
 	// LocalUser is the identity of requests that carry none (stdio, the
 	// demo, loopback HTTP without authentication).
 	LocalUser string
+	// Auth is how `dap serve` authenticates and rate-limits HTTP clients.
+	Auth Auth
 }
 
 // Target is one database DAP serves.
@@ -123,8 +125,8 @@ func Parse(data []byte, filename string, lookupEnv func(string) (string, bool), 
 // String describes the configuration with every DSN redacted, the
 // repository's included.
 func (c Config) String() string {
-	return fmt.Sprintf("{Listen:%s LogLevel:%s Targets:%v Path:%s DataDir:%s Repository:%s LocalUser:%s}",
-		c.Listen, c.LogLevel, c.Targets, c.Path, c.DataDir, RedactDSN(c.Repository), c.LocalUser)
+	return fmt.Sprintf("{Listen:%s LogLevel:%s Targets:%v Path:%s DataDir:%s Repository:%s LocalUser:%s Auth:%+v}",
+		c.Listen, c.LogLevel, c.Targets, c.Path, c.DataDir, RedactDSN(c.Repository), c.LocalUser, c.Auth)
 }
 
 // GoString is String, so %#v cannot leak either.

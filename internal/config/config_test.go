@@ -41,7 +41,7 @@ targets:
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &Config{Listen: "0.0.0.0:9000", LogLevel: "debug", Path: "dap.yaml", DataDir: "dap-data", LocalUser: "local", Targets: []Target{
+	want := &Config{Listen: "0.0.0.0:9000", LogLevel: "debug", Path: "dap.yaml", DataDir: "dap-data", LocalUser: "local", Auth: defaultAuth(), Targets: []Target{
 		{Name: "shop", Engine: engine.Postgres, DSN: "postgres://u:" + secret + "@h/db", Access: engine.ReadWrite,
 			MaxRows: 50, MaxResultBytes: 512 << 10, StatementTimeout: 1500 * time.Millisecond, MaxConnections: 4,
 			Procedures: []string{"reporting.monthly_sales", "ping", "a$b.c_1"}, Description: "the shop", Line: 5},
@@ -233,5 +233,30 @@ func TestSecretReferenceDSNs(t *testing.T) {
 		if (err == nil) != tc.ok {
 			t.Errorf("dsn %q (%s): err = %v, want ok=%v", tc.dsn, tc.engine, err, tc.ok)
 		}
+	}
+}
+
+func TestParseAuth(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		want       Auth
+	}{
+		{"defaults", "listen: 127.0.0.1:1\n", Auth{RateLimit: RateLimit{RequestsPerSecond: 20, Burst: 40}}},
+		{"required", "auth:\n  required: true\n", Auth{Required: true, RateLimit: RateLimit{RequestsPerSecond: 20, Burst: 40}}},
+		{"not required", "auth:\n  required: false\n", Auth{RateLimit: RateLimit{RequestsPerSecond: 20, Burst: 40}}},
+		{"rate limit", "auth:\n  rate_limit: {requests_per_second: 5, burst: 10}\n", Auth{RateLimit: RateLimit{RequestsPerSecond: 5, Burst: 10}}},
+		{"rate limit disabled", "auth:\n  required: true\n  rate_limit:\n    requests_per_second: 0\n", Auth{Required: true, RateLimit: RateLimit{RequestsPerSecond: 0, Burst: 40}}},
+		{"only burst", "auth:\n  rate_limit:\n    burst: 1_000\n", Auth{RateLimit: RateLimit{RequestsPerSecond: 20, Burst: 1000}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := parse(t, tc.yaml)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Auth != tc.want {
+				t.Errorf("Auth = %+v, want %+v", cfg.Auth, tc.want)
+			}
+		})
 	}
 }

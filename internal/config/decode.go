@@ -18,7 +18,7 @@ import (
 
 // The keys dap.yaml knows: one explicit table per level.
 var (
-	topKeys    = []string{"listen", "log_level", "data_dir", "repository", "local_user", "targets"}
+	topKeys    = []string{"listen", "log_level", "data_dir", "repository", "local_user", "auth", "targets"}
 	userRe     = regexp.MustCompile(`^[A-Za-z0-9_.@+-]{1,128}$`)
 	targetKeys = []string{"name", "engine", "dsn", "dsn_file", "access", "max_rows", "max_result_bytes", "statement_timeout", "max_connections", "procedures", "description"}
 	nameRe     = regexp.MustCompile(`^[a-z0-9_-]{1,63}$`)
@@ -51,7 +51,7 @@ func (p *parser) parse(data []byte) *Config {
 		return nil
 	}
 	cfg := &Config{Listen: DefaultListen, LogLevel: DefaultLogLevel, Path: p.file,
-		DataDir: filepath.Join(p.dir, DefaultDataDir), LocalUser: DefaultLocalUser}
+		DataDir: filepath.Join(p.dir, DefaultDataDir), LocalUser: DefaultLocalUser, Auth: defaultAuth()}
 	p.mapping(root, "", topKeys, func(key string, v *yaml.Node) {
 		switch key {
 		case "listen":
@@ -97,6 +97,8 @@ func (p *parser) parse(data []byte) *Config {
 					cfg.LocalUser = s
 				}
 			}
+		case "auth":
+			p.auth(v, &cfg.Auth)
 		case "targets":
 			cfg.Targets = p.targets(v)
 		}

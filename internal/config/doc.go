@@ -6,7 +6,8 @@
 // variable expanded to inside one.
 //
 // Files: config.go (types, Load, Parse), decode.go (the key tables and
-// the walk over the YAML tree), values.go (sizes, listen addresses, DSN
+// the walk over the YAML tree), auth.go (the auth: section: required,
+// rate_limit), values.go (sizes, listen addresses, DSN
 // sanity checks, key suggestions, quoting values for messages), expand.go
 // (${VAR} expansion), errors.go (the positioned Error and the collector),
 // redact.go (removing passwords from DSNs for display).

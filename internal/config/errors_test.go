@@ -52,6 +52,16 @@ func TestParseErrors(t *testing.T) {
 		{"description too long", target("    description: " + strings.Repeat("é", 501) + "\n"), []string{"dap.yaml:5: targets[0].description: longer than 500 characters"}},
 		{"listen without port", "listen: localhost\n", []string{`dap.yaml:1: listen: "localhost" is not host:port (example 127.0.0.1:8787)`}},
 		{"listen bad port", "listen: localhost:http\n", []string{`dap.yaml:1: listen: "localhost:http" has a port that is not a number from 0 to 65535`}},
+		{"auth not a mapping", "auth: yes\n", []string{"dap.yaml:1: auth: want a mapping of keys (key: value)"}},
+		{"auth null", "auth:\n", []string{"dap.yaml:1: auth: has no value (remove the key to use the defaults)"}},
+		{"auth unknown key", "auth:\n  require: true\n", []string{`dap.yaml:2: auth: unknown key "require" (did you mean "required"?)`}},
+		{"auth required not a bool", "auth:\n  required: yes\n", []string{`dap.yaml:2: auth.required: "yes" is not true or false`}},
+		{"auth required null", "auth:\n  required:\n", []string{"dap.yaml:2: auth.required: has no value (remove the key to use the default)"}},
+		{"rate limit negative", "auth:\n  rate_limit:\n    requests_per_second: -1\n", []string{"dap.yaml:3: auth.rate_limit.requests_per_second: -1 is out of range (0 to 100000)"}},
+		{"rate limit float", "auth:\n  rate_limit:\n    requests_per_second: 2.5\n", []string{`dap.yaml:3: auth.rate_limit.requests_per_second: "2.5" is not a whole number`}},
+		{"burst too large", "auth:\n  rate_limit:\n    burst: 1000001\n", []string{"dap.yaml:3: auth.rate_limit.burst: 1000001 is out of range (0 to 1000000)"}},
+		{"rate limit unknown key", "auth:\n  rate_limit:\n    rps: 5\n", []string{`dap.yaml:3: auth.rate_limit: unknown key "rps" (known keys: requests_per_second, burst)`}},
+		{"rate limit null", "auth:\n  rate_limit:\n", []string{"dap.yaml:2: auth.rate_limit: has no value (remove the key to use the defaults; requests_per_second: 0 disables the limit)"}},
 		{"log level", "log_level: loud\n", []string{`dap.yaml:1: log_level: "loud" is not a level (want debug, info, warn or error)`}},
 		{"null value", "listen:\n", []string{"dap.yaml:1: listen: has no value (remove the key to use the default)"}},
 		{"list value", "listen: [a, b]\n", []string{"dap.yaml:1: listen: want a single value, not a list"}},
@@ -84,7 +94,7 @@ func TestParseErrors(t *testing.T) {
 		{"unterminated variable", "listen: ${X\n", []string{"dap.yaml:1: listen: unterminated ${ (want ${NAME} or ${NAME:-default}; write $$ for a literal $)"}},
 		{"expanded value is not shown", "listen: ${LISTEN}\n", []string{`dap.yaml:1: listen: "${LISTEN}" (as expanded) has a port that is not a number from 0 to 65535`}},
 		{"expanded value cannot inject YAML", "log_level: ${STRUCTURE}\n", []string{`dap.yaml:1: log_level: "${STRUCTURE}" (as expanded) is not a level (want debug, info, warn or error)`}},
-		{"keys are not expanded", "${LISTEN}: x\n", []string{`dap.yaml:1: unknown key "${LISTEN}" (known keys: listen, log_level, data_dir, repository, local_user, targets)`}},
+		{"keys are not expanded", "${LISTEN}: x\n", []string{`dap.yaml:1: unknown key "${LISTEN}" (known keys: listen, log_level, data_dir, repository, local_user, auth, targets)`}},
 
 		// hostile and broken files
 		{"top level list", "- a\n- b\n", []string{"dap.yaml:1: the top level must be a mapping of keys (listen, log_level, targets)"}},
@@ -166,7 +176,7 @@ bogus: 1
 		`dap.yaml:6: targets[0].access: "rw" is not an access mode (want read-only, read-write or admin)`,
 		`dap.yaml:7: targets[1].name: duplicate target name "a" (first defined at line 3)`,
 		`dap.yaml:10: targets[1]: unknown key "max_row" (did you mean "max_rows"?)`,
-		`dap.yaml:11: unknown key "bogus" (known keys: listen, log_level, data_dir, repository, local_user, targets)`,
+		`dap.yaml:11: unknown key "bogus" (known keys: listen, log_level, data_dir, repository, local_user, auth, targets)`,
 	}
 	if got := err.Error(); got != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", got, strings.Join(want, "\n"))

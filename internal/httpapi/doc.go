@@ -1,7 +1,13 @@
 // Package httpapi is DAP's HTTP face: /mcp (MCP over streamable HTTP),
 // /healthz, /readyz, with the middleware every request passes: a
 // correlation id, a body size limit, a bound on JSON-RPC batches, panic
-// recovery and an access log.
+// recovery and an access log. /mcp additionally requires an API key
+// (Bearer, verified by the accounts store; every failure audited) unless
+// authentication is optional and the client is on this machine, and is
+// rate limited per identity. The OAuth protected resource metadata is at
+// /.well-known/oauth-protected-resource.
 //
-// Files: httpapi.go (routes and server), middleware.go.
+// Files: httpapi.go (routes and server), middleware.go (correlation id,
+// limits, access log), auth.go (API keys, metadata, the loopback rule),
+// ratelimit.go (token bucket per identity).
 package httpapi

@@ -22,6 +22,26 @@ const DefaultMaxBodyBytes = 4 << 20
 type Options struct {
 	Logger       *slog.Logger
 	MaxBodyBytes int64
+
+	// Keys verifies API keys (Authorization: Bearer dap_...); nil refuses
+	// every key presented.
+	Keys Authenticator
+	// AuthRequired refuses requests without a key. When false, a request
+	// without an Authorization header from this machine runs as LocalUser;
+	// a request with one must still carry a valid key.
+	AuthRequired bool
+	// LocalUser is the identity of unauthenticated loopback requests, for
+	// rate limiting (default "local"; tool handlers use mcpserver's).
+	LocalUser string
+	// Auditor records every authentication failure; nil: log only.
+	Auditor Auditor
+	// BaseURL is DAP's public URL (https://dap.example.com) for the
+	// protected resource metadata; empty: taken from each request's Host.
+	BaseURL string
+	// RequestsPerSecond and Burst bound each identity's /mcp requests (a
+	// token bucket per user); either 0 disables the limit.
+	RequestsPerSecond float64
+	Burst             int
 }
 
 // New returns DAP's HTTP handler.
@@ -40,8 +60,15 @@ func New(srv *mcp.Server, gw *gateway.Gateway, o Options) http.Handler {
 		Logger:              o.Logger,
 		SessionTimeout:      30 * time.Minute,
 	})
+	if o.LocalUser == "" {
+		o.LocalUser = "local"
+	}
+	authn := &authenticator{store: o.Keys, required: o.AuthRequired, baseURL: o.BaseURL, auditor: o.Auditor, log: o.Logger}
 	mux := http.NewServeMux()
-	mux.Handle("/mcp", mcpHandler)
+	// Authentication, then the per-identity rate limit, then MCP; the
+	// correlation id and size limits (chain) come first of all.
+	mux.Handle("/mcp", authn.wrap(newLimiter(o.RequestsPerSecond, o.Burst).wrap(mcpHandler, o.LocalUser)))
+	mux.Handle(MetadataPath, authn.metadata())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

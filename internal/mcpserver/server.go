@@ -71,12 +71,16 @@ type handlers struct {
 const HeaderClientAddr = "X-Dap-Client-Addr"
 
 // begin gives a tool call its correlation id (the one the HTTP layer set,
-// or a new one on stdio) and its caller: the local user (until
-// authentication is configured), the MCP session, the client's address
+// or a new one on stdio) and its caller: the user the HTTP layer
+// authenticated (req.Extra.TokenInfo, set by the SDK from the verified API
+// key), else the local user, the MCP session, the client's address
 // and the client's name and version from the initialize handshake.
 func (h *handlers) begin(ctx context.Context, req *mcp.CallToolRequest) (context.Context, string) {
 	var id string
 	c := gateway.Caller{User: h.localUser, ClientAddr: "stdio"}
+	if req != nil && req.Extra != nil && req.Extra.TokenInfo != nil && req.Extra.TokenInfo.UserID != "" {
+		c.User = req.Extra.TokenInfo.UserID
+	}
 	if req != nil && req.Extra != nil && req.Extra.Header != nil {
 		if hid := req.Extra.Header.Get(HeaderRequestID); correlation.Valid(hid) {
 			id = hid
