@@ -286,7 +286,7 @@ func TestUsageErrors(t *testing.T) {
 // TestDemoHTTP runs `dap demo` in-process, follows its printed help and
 // stops it.
 func TestDemoHTTP(t *testing.T) {
-	for _, listen := range []string{"127.0.0.1:0", ":0"} {
+	for _, listen := range []string{"127.0.0.1:0"} {
 		t.Run(listen, func(t *testing.T) {
 			// Quotes and a backslash in the path: the printed JSON must
 			// still be valid.
@@ -483,5 +483,18 @@ func TestStdioStdoutIsProtocol(t *testing.T) {
 				t.Errorf("stderr has no log line: %s", stderr.String())
 			}
 		})
+	}
+}
+
+// TestDemoRefusesExposedListen: the demo has no authentication, so it
+// listens on loopback only.
+func TestDemoRefusesExposedListen(t *testing.T) {
+	for _, listen := range []string{":0", "0.0.0.0:0"} {
+		dir := t.TempDir()
+		tinyShop(t, dir)
+		out, err := runDap(t, "", "demo", "--dir", dir, "--listen", listen)
+		if err == nil || !strings.Contains(err.Error(), "auth") {
+			t.Errorf("demo --listen %s: %v\n%s", listen, err, out)
+		}
 	}
 }

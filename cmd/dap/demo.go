@@ -14,6 +14,7 @@ import (
 	"github.com/dap-platform/dap/internal/config"
 	"github.com/dap-platform/dap/internal/demo"
 	"github.com/dap-platform/dap/internal/engine"
+	"github.com/dap-platform/dap/internal/httpapi"
 )
 
 func newDemoCmd() *cobra.Command {
@@ -46,16 +47,22 @@ func newDemoCmd() *cobra.Command {
 				MaxConnections: 4,
 				Description:    "DAP demo: a sample shop with customers, products, orders and order_items (SQLite, read-only)",
 			}}}
-			gw, err := app.Build(cmd.Context(), cfg, log)
+			if !stdio {
+				// The demo has no authentication: loopback only.
+				if err := httpapi.CheckExposure(listen, false); err != nil {
+					return err
+				}
+			}
+			srv, err := app.BuildServer(cmd.Context(), cfg, log)
 			if err != nil {
 				return err
 			}
-			defer gw.Close()
+			defer srv.Gateway.Close()
 			if stdio {
 				// Instructions go to stderr: stdout carries the protocol.
-				return serveStdio(cmd.Context(), gw, cfg, log)
+				return serveStdio(cmd.Context(), srv.Gateway, cfg, log)
 			}
-			return serveHTTP(cmd.Context(), gw, cfg, log, func(a net.Addr) {
+			return serveHTTP(cmd.Context(), srv, cfg, log, func(a net.Addr) {
 				abs, err := filepath.Abs(dir)
 				if err != nil {
 					abs = dir

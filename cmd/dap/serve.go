@@ -6,14 +6,11 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
-	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/spf13/cobra"
 
-	"github.com/dap-platform/dap/internal/accounts"
 	"github.com/dap-platform/dap/internal/app"
-	"github.com/dap-platform/dap/internal/audit"
 	"github.com/dap-platform/dap/internal/config"
 	"github.com/dap-platform/dap/internal/gateway"
 	"github.com/dap-platform/dap/internal/httpapi"
@@ -51,12 +48,12 @@ func newServeCmd() *cobra.Command {
 			if err := httpapi.CheckExposure(cfg.Listen, cfg.Auth.Required); err != nil {
 				return err
 			}
-			gw, err := app.Build(cmd.Context(), cfg, log)
+			srv, err := app.BuildServer(cmd.Context(), cfg, log)
 			if err != nil {
 				return err
 			}
-			defer gw.Close()
-			return serveHTTP(cmd.Context(), gw, cfg, log, func(a net.Addr) {
+			defer srv.Gateway.Close()
+			return serveHTTP(cmd.Context(), srv, cfg, log, func(a net.Addr) {
 				base := baseURL(a)
 				log.Info("dap serving", "mcp", base+"/mcp", "targets", len(cfg.Targets), "version", versionString())
 				fmt.Fprintf(cmd.OutOrStdout(), "dap %s serving %d target(s): MCP at %s/mcp, health at %s/healthz and %s/readyz\n",
@@ -103,57 +100,26 @@ func baseURL(a net.Addr) string {
 }
 
 // serveHTTP serves /mcp with API key authentication and per-identity rate
-// limits as cfg.Auth says. `dap serve` checks the listen address first
-// (CheckExposure); the demo, which serves only its sample data, does not.
-func serveHTTP(ctx context.Context, gw *gateway.Gateway, cfg *config.Config, log *slog.Logger, ready func(net.Addr)) error {
-	keys, auditor, closeAuth, err := openAuth(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer closeAuth()
-	srv := mcpserver.New(gw, mcpserver.Options{Version: versionString(), Logger: log, LocalUser: cfg.LocalUser})
-	h := httpapi.New(srv, gw, httpapi.Options{
-		Logger: log, Keys: keys, AuthRequired: cfg.Auth.Required, LocalUser: cfg.LocalUser, Auditor: auditor,
+// limits as cfg.Auth says, through the server's one accounts store and
+// audit appender. `dap serve` and `dap demo` check the listen address
+// first (CheckExposure).
+func serveHTTP(ctx context.Context, srv *app.Server, cfg *config.Config, log *slog.Logger, ready func(net.Addr)) error {
+	o := httpapi.Options{
+		Logger: log, AuthRequired: cfg.Auth.Required, LocalUser: cfg.LocalUser,
 		RequestsPerSecond: float64(cfg.Auth.RateLimit.RequestsPerSecond), Burst: cfg.Auth.RateLimit.Burst,
-	})
-	return httpapi.Serve(ctx, cfg.Listen, h, log, ready)
-}
-
-// openAuth opens DAP's repository for API key checks and for recording
-// authentication failures. The appender is a second writer on the same
-// audit chain as the gateway's, which the audit package allows (appends
-// serialize on the repository's write lock). A configuration without a
-// repository (programmatic ones) has no keys: every key is refused and
-// failures are only logged.
-func openAuth(ctx context.Context, cfg *config.Config) (httpapi.Authenticator, httpapi.Auditor, func(), error) {
-	if cfg.DataDir == "" && cfg.Repository == "" {
-		if cfg.Auth.Required {
-			return nil, nil, nil, fmt.Errorf("auth.required is true but there is no data_dir or repository to hold API keys")
-		}
-		return nil, nil, func() {}, nil
 	}
-	r, key, err := app.OpenRepository(ctx, cfg)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("authentication: %w", err)
+	// Typed nils must not become non-nil interfaces.
+	if srv.Accounts != nil {
+		o.Keys = srv.Accounts
 	}
-	a, err := audit.NewAppender(r, key, audit.Options{})
-	if err != nil {
-		_ = r.Close()
-		return nil, nil, nil, fmt.Errorf("authentication: audit trail: %w", err)
+	if srv.Auditor != nil {
+		o.Auditor = srv.Auditor
 	}
-	st, err := accounts.New(r, a)
-	if err != nil {
-		_ = a.Close(ctx)
-		_ = r.Close()
-		return nil, nil, nil, fmt.Errorf("authentication: %w", err)
+	if o.AuthRequired && o.Keys == nil {
+		return fmt.Errorf("auth.required is true but there is no data_dir or repository to hold API keys")
 	}
-	return st, a, func() {
-		// ctx has ended by now; the final flush needs its own time.
-		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = a.Close(cctx)
-		_ = r.Close()
-	}, nil
+	m := mcpserver.New(srv.Gateway, mcpserver.Options{Version: versionString(), Logger: log, LocalUser: cfg.LocalUser})
+	return httpapi.Serve(ctx, cfg.Listen, httpapi.New(m, srv.Gateway, o), log, ready)
 }
 
 func serveStdio(ctx context.Context, gw *gateway.Gateway, cfg *config.Config, log *slog.Logger) error {

@@ -43,13 +43,31 @@ func OpenEngine(ctx context.Context, t config.Target) (engine.Engine, error) {
 // listed, with the reason, and refuses every call; a target that is down
 // is served and recovers by itself.
 func Build(ctx context.Context, cfg *config.Config, log *slog.Logger) (*gateway.Gateway, error) {
+	s, err := BuildServer(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	return s.Gateway, nil
+}
+
+// Server is what the transports need: the gateway and, when DAP has a
+// repository, the accounts store (API keys) and the one audit appender
+// that every record goes through. Closing the gateway closes them.
+type Server struct {
+	Gateway  *gateway.Gateway
+	Accounts *accounts.Store // nil without a repository
+	Auditor  *audit.Appender // nil without a repository
+}
+
+// BuildServer is Build, returning the accounts store and audit appender too.
+func BuildServer(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, error) {
 	return build(ctx, cfg, log, OpenEngine)
 }
 
 // opener opens one target's engine; tests substitute it.
 type opener func(ctx context.Context, t config.Target) (engine.Engine, error)
 
-func build(ctx context.Context, cfg *config.Config, log *slog.Logger, open opener) (*gateway.Gateway, error) {
+func build(ctx context.Context, cfg *config.Config, log *slog.Logger, open opener) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -92,12 +110,12 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, open opene
 			log.Error("target refused: read-only self-test failed", "target", ct.Name, "error", err)
 		}
 	}
-	gw := gateway.New(targets, log)
-	if err := attachAudit(ctx, gw, cfg, log); err != nil {
-		_ = gw.Close()
+	srv := &Server{Gateway: gateway.New(targets, log)}
+	if err := attachAudit(ctx, srv, cfg, log); err != nil {
+		_ = srv.Gateway.Close()
 		return nil, err
 	}
-	return gw, nil
+	return srv, nil
 }
 
 // AuditKeyFile is the checkpoint signing key's file name under data_dir.
@@ -107,7 +125,8 @@ const AuditKeyFile = "audit.key"
 // configured PostgreSQL), migrates it, and makes the gateway record every
 // call there. A configuration with neither (only programmatic ones, such as
 // tests) runs without an audit trail, and says so.
-func attachAudit(ctx context.Context, gw *gateway.Gateway, cfg *config.Config, log *slog.Logger) error {
+func attachAudit(ctx context.Context, srv *Server, cfg *config.Config, log *slog.Logger) error {
+	gw := srv.Gateway
 	if cfg.DataDir == "" && cfg.Repository == "" {
 		log.Warn("no data_dir or repository: calls are not audited")
 		return nil
@@ -137,6 +156,7 @@ func attachAudit(ctx context.Context, gw *gateway.Gateway, cfg *config.Config, l
 		return err
 	}
 	gw.UseAuthorizer(authz)
+	srv.Accounts, srv.Auditor = store, a
 	return nil
 }
 

@@ -59,10 +59,11 @@ func TestBuildServesRefusesAndDefers(t *testing.T) {
 		}
 		return e, err
 	}
-	gw, err := build(ctx, cfg, slog.New(slog.DiscardHandler), open)
+	srv, err := build(ctx, cfg, slog.New(slog.DiscardHandler), open)
 	if err != nil {
 		t.Fatal(err)
 	}
+	gw := srv.Gateway
 	defer gw.Close()
 	infos := map[string]string{}
 	for _, ti := range gw.Status(ctx) {
