@@ -498,3 +498,19 @@ func TestDemoRefusesExposedListen(t *testing.T) {
 		}
 	}
 }
+
+func TestBaseURL(t *testing.T) {
+	for _, tc := range []struct {
+		addr net.Addr
+		want string
+	}{
+		{&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8787}, "http://127.0.0.1:8787"},
+		{&net.TCPAddr{IP: net.IPv6unspecified, Port: 9000}, "http://127.0.0.1:9000"},
+		{&net.TCPAddr{IP: net.IPv4zero, Port: 9001}, "http://127.0.0.1:9001"},
+		{&net.TCPAddr{IP: net.IPv6loopback, Port: 9002}, "http://[::1]:9002"},
+	} {
+		if got := baseURL(tc.addr); got != tc.want {
+			t.Errorf("baseURL(%v) = %q, want %q", tc.addr, got, tc.want)
+		}
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/dap-platform/dap/internal/demo"
 	"github.com/dap-platform/dap/internal/engine"
 	"github.com/dap-platform/dap/internal/httpapi"
+	"github.com/dap-platform/dap/internal/rbac"
 )
 
 func newDemoCmd() *cobra.Command {
@@ -41,12 +42,14 @@ func newDemoCmd() *cobra.Command {
 			if created {
 				log.Info("demo database created", "path", path, "elapsed_ms", time.Since(start).Milliseconds())
 			}
-			cfg := &config.Config{Listen: listen, DataDir: dir, LocalUser: config.DefaultLocalUser, Targets: []config.Target{{
-				Name: "shop", Engine: engine.SQLite, DSN: path, Access: engine.ReadOnly,
-				MaxRows: engine.DefaultMaxRows, MaxResultBytes: engine.DefaultMaxBytes, StatementTimeout: engine.DefaultTimeout,
-				MaxConnections: 4,
-				Description:    "DAP demo: a sample shop with customers, products, orders and order_items (SQLite, read-only)",
-			}}}
+			cfg := &config.Config{Listen: listen, DataDir: dir, LocalUser: config.DefaultLocalUser,
+				// The demo's local identity is a Developer: it reads.
+				LocalRole: rbac.Developer, Targets: []config.Target{{
+					Name: "shop", Engine: engine.SQLite, DSN: path, Access: engine.ReadOnly,
+					MaxRows: engine.DefaultMaxRows, MaxResultBytes: engine.DefaultMaxBytes, StatementTimeout: engine.DefaultTimeout,
+					MaxConnections: 4,
+					Description:    "DAP demo: a sample shop with customers, products, orders and order_items (SQLite, read-only)",
+				}}}
 			if !stdio {
 				// The demo has no authentication: loopback only.
 				if err := httpapi.CheckExposure(listen, false); err != nil {

@@ -162,6 +162,9 @@ func attachAudit(ctx context.Context, srv *Server, cfg *config.Config, log *slog
 
 // localRole is the configured role of the local identity.
 func localRole(cfg *config.Config) string {
+	if cfg.LocalRole != "" {
+		return cfg.LocalRole
+	}
 	return DefaultLocalRole
 }
 

@@ -42,6 +42,9 @@ type Config struct {
 	// LocalUser is the identity of requests that carry none (stdio, the
 	// demo, loopback HTTP without authentication).
 	LocalUser string
+	// LocalRole is the built-in role of the local identity ("" means
+	// DBA, which can do through the tools all the access modes allow).
+	LocalRole string
 	// Auth is how `dap serve` authenticates and rate-limits HTTP clients.
 	Auth Auth
 }

@@ -193,6 +193,7 @@ func TestStateKeys(t *testing.T) {
 		{name: "bad repository", yaml: "repository: mysql://x:S3cr3tPa55@h/db\n", errPart: "repository: want a PostgreSQL URL"},
 		{name: "bad user", yaml: "local_user: \"a b\"\n", errPart: "local_user:"},
 		{name: "empty dir", yaml: "data_dir: \"\"\n", errPart: "data_dir: is empty"},
+		{name: "bad local role", yaml: "local_role: Superuser\n", errPart: "local_role: \"Superuser\" is not a built-in role"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, err := Parse([]byte(tc.yaml), "etc/dap.yaml", func(string) (string, bool) { return "", false }, nil)
@@ -258,5 +259,16 @@ func TestParseAuth(t *testing.T) {
 				t.Errorf("Auth = %+v, want %+v", cfg.Auth, tc.want)
 			}
 		})
+	}
+}
+
+func TestLocalRole(t *testing.T) {
+	cfg, err := Parse([]byte("local_role: developer\n"), "dap.yaml", func(string) (string, bool) { return "", false }, nil)
+	if err != nil || cfg.LocalRole != "Developer" {
+		t.Fatalf("local_role developer: %q, %v", cfg.LocalRole, err)
+	}
+	cfg, err = Parse([]byte("targets: []\n"), "dap.yaml", func(string) (string, bool) { return "", false }, nil)
+	if err != nil || cfg.LocalRole != "" {
+		t.Fatalf("default local_role: %q, %v", cfg.LocalRole, err)
 	}
 }

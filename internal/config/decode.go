@@ -14,11 +14,12 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/dap-platform/dap/internal/engine"
+	"github.com/dap-platform/dap/internal/rbac"
 )
 
 // The keys dap.yaml knows: one explicit table per level.
 var (
-	topKeys    = []string{"listen", "log_level", "data_dir", "repository", "local_user", "auth", "targets"}
+	topKeys    = []string{"listen", "log_level", "data_dir", "repository", "local_user", "local_role", "auth", "targets"}
 	userRe     = regexp.MustCompile(`^[A-Za-z0-9_.@+-]{1,128}$`)
 	targetKeys = []string{"name", "engine", "dsn", "dsn_file", "access", "max_rows", "max_result_bytes", "statement_timeout", "max_connections", "procedures", "description"}
 	nameRe     = regexp.MustCompile(`^[a-z0-9_-]{1,63}$`)
@@ -87,6 +88,14 @@ func (p *parser) parse(data []byte) *Config {
 					p.errorf(v.Line, "repository: want a PostgreSQL URL (postgres://...); leave it out to keep DAP's state in SQLite under data_dir")
 				} else {
 					cfg.Repository = s
+				}
+			}
+		case "local_role":
+			if s, raw, ok := p.str(v, "local_role", false); ok {
+				if role, found := builtinRole(s); found {
+					cfg.LocalRole = role
+				} else {
+					p.errorf(v.Line, "local_role: %s is not a built-in role (want Administrator, DBA, Developer, Auditor or Viewer)", shown(raw, s))
 				}
 			}
 		case "local_user":
@@ -511,4 +520,15 @@ func (p *parser) procedures(v *yaml.Node, key string) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// builtinRole returns the canonical name of a built-in role, matched
+// case-insensitively.
+func builtinRole(s string) (string, bool) {
+	for _, r := range rbac.BuiltinRoles() {
+		if strings.EqualFold(r.Name, s) {
+			return r.Name, true
+		}
+	}
+	return "", false
 }

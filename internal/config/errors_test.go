@@ -94,7 +94,7 @@ func TestParseErrors(t *testing.T) {
 		{"unterminated variable", "listen: ${X\n", []string{"dap.yaml:1: listen: unterminated ${ (want ${NAME} or ${NAME:-default}; write $$ for a literal $)"}},
 		{"expanded value is not shown", "listen: ${LISTEN}\n", []string{`dap.yaml:1: listen: "${LISTEN}" (as expanded) has a port that is not a number from 0 to 65535`}},
 		{"expanded value cannot inject YAML", "log_level: ${STRUCTURE}\n", []string{`dap.yaml:1: log_level: "${STRUCTURE}" (as expanded) is not a level (want debug, info, warn or error)`}},
-		{"keys are not expanded", "${LISTEN}: x\n", []string{`dap.yaml:1: unknown key "${LISTEN}" (known keys: listen, log_level, data_dir, repository, local_user, auth, targets)`}},
+		{"keys are not expanded", "${LISTEN}: x\n", []string{`dap.yaml:1: unknown key "${LISTEN}" (known keys: listen, log_level, data_dir, repository, local_user, local_role, auth, targets)`}},
 
 		// hostile and broken files
 		{"top level list", "- a\n- b\n", []string{"dap.yaml:1: the top level must be a mapping of keys (listen, log_level, targets)"}},
@@ -176,7 +176,7 @@ bogus: 1
 		`dap.yaml:6: targets[0].access: "rw" is not an access mode (want read-only, read-write or admin)`,
 		`dap.yaml:7: targets[1].name: duplicate target name "a" (first defined at line 3)`,
 		`dap.yaml:10: targets[1]: unknown key "max_row" (did you mean "max_rows"?)`,
-		`dap.yaml:11: unknown key "bogus" (known keys: listen, log_level, data_dir, repository, local_user, auth, targets)`,
+		`dap.yaml:11: unknown key "bogus" (known keys: listen, log_level, data_dir, repository, local_user, local_role, auth, targets)`,
 	}
 	if got := err.Error(); got != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", got, strings.Join(want, "\n"))
