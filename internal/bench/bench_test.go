@@ -2,13 +2,11 @@ package bench
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -19,13 +17,13 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/dap-platform/dap/internal/audit"
+	"github.com/dap-platform/dap/internal/app"
+	"github.com/dap-platform/dap/internal/config"
 	"github.com/dap-platform/dap/internal/engine"
 	"github.com/dap-platform/dap/internal/engine/postgres"
 	"github.com/dap-platform/dap/internal/gateway"
 	"github.com/dap-platform/dap/internal/httpapi"
 	"github.com/dap-platform/dap/internal/mcpserver"
-	"github.com/dap-platform/dap/internal/repo"
 	"github.com/dap-platform/dap/internal/testdb"
 )
 
@@ -262,48 +260,59 @@ func executeSQL(sessions []*mcp.ClientSession, qs []string) func(w, i int) error
 	}
 }
 
-// BenchmarkAuditOverhead measures what the audit trail adds to an
+// BenchmarkSecurityOverhead measures what DAP's security core adds to an
 // execute_sql call over streamable HTTP (16 sessions, the same 100-row
-// SELECTs): the same gateway without and with a durable, hash-chained,
-// batched audit record per call in a SQLite repository, in one run.
-// Authentication and authorization are not built yet, so they are not in
-// this figure.
-func BenchmarkAuditOverhead(b *testing.B) {
+// SELECTs), in one run: a bare gateway, against the gateway as `dap serve`
+// builds it - API key authentication on every HTTP request, role-based
+// authorization of every call, and a durable hash-chained audit record
+// per call in a SQLite repository.
+func BenchmarkSecurityOverhead(b *testing.B) {
 	dsn := setupTable(b)
 	ctx := context.Background()
 	qs := queries()
 	log := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	open := func() *gateway.Gateway {
-		eng, err := postgres.Open(ctx, engine.Options{Name: "bench", DSN: dsn, Access: engine.ReadOnly, MaxConns: 16})
+
+	eng, err := postgres.Open(ctx, engine.Options{Name: "bench", DSN: dsn, Access: engine.ReadOnly, MaxConns: 16})
+	if err != nil {
+		b.Fatal(err)
+	}
+	plain := gateway.New([]*gateway.Target{{Name: "bench", Engine: eng, Dialect: engine.Postgres, Access: engine.ReadOnly}}, log)
+	b.Cleanup(func() { _ = plain.Close() })
+
+	cfg := &config.Config{DataDir: b.TempDir(), LocalUser: "local", Targets: []config.Target{
+		{Name: "bench", Engine: engine.Postgres, DSN: dsn, Access: engine.ReadOnly, MaxConnections: 16}}}
+	srv, err := app.BuildServer(ctx, cfg, log)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = srv.Gateway.Close() })
+	if _, err := srv.Accounts.CreateUser(ctx, "bench", "bench@example.com", ""); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := srv.Accounts.Assign(ctx, "bench", "bench@example.com", "Developer", nil, time.Time{}); err != nil {
+		b.Fatal(err)
+	}
+	key, _, err := srv.Accounts.CreateKey(ctx, "bench", "bench@example.com", time.Time{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	secured := httptest.NewServer(httpapi.New(mcpserver.New(srv.Gateway, mcpserver.Options{Logger: log}), srv.Gateway,
+		httpapi.Options{Logger: log, Keys: srv.Accounts, Auditor: srv.Auditor, AuthRequired: true}))
+	b.Cleanup(secured.Close)
+	sessions := make([]*mcp.ClientSession, clients)
+	for i := range sessions {
+		c := mcp.NewClient(&mcp.Implementation{Name: "bench", Version: "1"}, nil)
+		s, err := c.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: secured.URL + "/mcp",
+			HTTPClient: &http.Client{Transport: bearer{key: key, next: http.DefaultTransport}}}, nil)
 		if err != nil {
 			b.Fatal(err)
 		}
-		gw := gateway.New([]*gateway.Target{{Name: "bench", Engine: eng, Dialect: engine.Postgres, Access: engine.ReadOnly}}, log)
-		b.Cleanup(func() { _ = gw.Close() })
-		return gw
+		b.Cleanup(func() { _ = s.Close() })
+		sessions[i] = s
 	}
-	plain := open()
-	audited := open()
-	dir := b.TempDir()
-	r, err := repo.Open(ctx, repo.Options{DataDir: dir})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := r.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
-	key, err := audit.LoadOrCreateKey(filepath.Join(dir, "audit.key"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	a, err := audit.NewAppender(r, key, audit.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	audited.UseAuditor(a, func(ctx context.Context) error { return errors.Join(a.Close(ctx), r.Close()) })
 
 	off := executeSQL(serveDAP(b, plain, log), qs)
-	on := executeSQL(serveDAP(b, audited, log), qs)
+	on := executeSQL(sessions, qs)
 	for _, f := range []func(int, int) error{off, on} {
 		if _, _, err := run(2*distinct, f); err != nil {
 			b.Fatal(err)
@@ -322,8 +331,20 @@ func BenchmarkAuditOverhead(b *testing.B) {
 	slices.Sort(offLat)
 	slices.Sort(onLat)
 	b.ReportMetric(pct(offLat, 0.95), "off_p95_ms")
-	b.ReportMetric(pct(onLat, 0.95), "audited_p95_ms")
+	b.ReportMetric(pct(onLat, 0.95), "secured_p95_ms")
 	b.ReportMetric(pct(onLat, 0.95)/pct(offLat, 0.95), "p95_ratio")
 	b.ReportMetric(float64(b.N)/offWall.Seconds(), "off_calls/s")
-	b.ReportMetric(float64(b.N)/onWall.Seconds(), "audited_calls/s")
+	b.ReportMetric(float64(b.N)/onWall.Seconds(), "secured_calls/s")
+}
+
+// bearer adds an API key to every request.
+type bearer struct {
+	key  string
+	next http.RoundTripper
+}
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.key)
+	return b.next.RoundTrip(r)
 }
