@@ -111,3 +111,12 @@ func TestJSONValue(t *testing.T) {
 		}
 	}
 }
+
+func TestRedactBound(t *testing.T) {
+	ts := time.Date(2024, 1, 31, 12, 30, 0, 0, time.UTC)
+	msg := `invalid input "alice@example.com" near 2024-01-31 12:30:00 for 7 and 12345`
+	got := RedactBound(msg, []any{"alice@example.com", ts, 7, int64(12345), nil, []byte("")}, 3, "?")
+	if want := `invalid input "?" near ? for 7 and ?`; got != want {
+		t.Errorf("RedactBound = %q, want %q", got, want)
+	}
+}

@@ -155,23 +155,7 @@ func redactArgs(number uint16, msg string, args []any) string {
 			}
 		}
 	}
-	for _, a := range args {
-		var s string
-		switch v := a.(type) {
-		case nil:
-			continue
-		case string:
-			s = v
-		case []byte:
-			s = string(v)
-		case time.Time:
-			s = v.Format(time.DateTime)
-		default:
-			s = fmt.Sprint(v)
-		}
-		if s == "" {
-			continue
-		}
+	for _, s := range engine.BoundTexts(args, 1) {
 		msg = strings.ReplaceAll(msg, "'"+s+"'", "'?'")
 		if len(s) >= 4 {
 			msg = strings.ReplaceAll(msg, s, "?")

@@ -133,21 +133,5 @@ func timeoutError(name string, timeout time.Duration) error {
 // parameter). Short values are left alone: replacing "1" would garble
 // the message and says little.
 func redact(msg string, args []any) string {
-	for _, a := range args {
-		var s string
-		switch v := a.(type) {
-		case nil:
-			continue
-		case string:
-			s = v
-		case []byte:
-			s = string(v)
-		default:
-			s = fmt.Sprint(v)
-		}
-		if len(s) >= 3 {
-			msg = strings.ReplaceAll(msg, s, "[bound value]")
-		}
-	}
-	return msg
+	return engine.RedactBound(msg, args, 3, "[bound value]")
 }

@@ -156,24 +156,5 @@ func mapError(ctx context.Context, err error, timeout time.Duration, what string
 // argSecrets renders bound values as they may appear in server messages,
 // skipping very short ones that would mangle ordinary words.
 func argSecrets(args []any, password string) []string {
-	out := []string{password}
-	for _, a := range args {
-		var s string
-		switch v := a.(type) {
-		case nil:
-			continue
-		case string:
-			s = v
-		case []byte:
-			s = string(v)
-		case time.Time:
-			s = v.Format("2006-01-02")
-		default:
-			s = fmt.Sprint(v)
-		}
-		if len(s) >= 3 {
-			out = append(out, s)
-		}
-	}
-	return out
+	return append([]string{password}, engine.BoundTexts(args, 3)...)
 }
