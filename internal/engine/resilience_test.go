@@ -2,7 +2,12 @@ package engine
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
+	"fmt"
+	"io"
+	"net"
+	"syscall"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -118,5 +123,24 @@ func TestRedactBound(t *testing.T) {
 	got := RedactBound(msg, []any{"alice@example.com", ts, 7, int64(12345), nil, []byte("")}, 3, "?")
 	if want := `invalid input "?" near ? for 7 and ?`; got != want {
 		t.Errorf("RedactBound = %q, want %q", got, want)
+	}
+}
+
+func TestIsNetworkFailure(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{nil, false},
+		{fmt.Errorf("dial: %w", syscall.ECONNREFUSED), true},
+		{fmt.Errorf("read: %w", io.ErrUnexpectedEOF), true},
+		{&net.OpError{Op: "dial", Net: "tcp", Err: errors.New("no route")}, true},
+		{driver.ErrBadConn, true},
+		{fmt.Errorf("gave up: %w", context.Canceled), false},
+		{errors.New("password authentication failed"), false},
+	} {
+		if got := IsNetworkFailure(tc.err); got != tc.want {
+			t.Errorf("IsNetworkFailure(%v) = %v, want %v", tc.err, got, tc.want)
+		}
 	}
 }

@@ -74,19 +74,13 @@ func isTransient(err error) bool {
 	if errors.As(err, &me) {
 		return transientNumbers[me.Number]
 	}
+	if engine.IsNetworkFailure(err) {
+		return true
+	}
 	if errors.Is(err, context.Canceled) {
 		return false
 	}
-	switch {
-	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
-		errors.Is(err, syscall.ECONNABORTED), errors.Is(err, syscall.EHOSTUNREACH),
-		errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.ETIMEDOUT),
-		errors.Is(err, syscall.EPIPE), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
-		errors.Is(err, driver.ErrBadConn), errors.Is(err, context.DeadlineExceeded):
-		return true
-	}
-	var ne net.Error
-	if errors.As(err, &ne) {
+	if errors.Is(err, context.DeadlineExceeded) {
 		return true
 	}
 	// go-mssqldb formats some network failures without wrapping them.
