@@ -108,6 +108,7 @@ func serveHTTP(ctx context.Context, srv *app.Server, cfg *config.Config, log *sl
 		Logger: log, AuthRequired: cfg.Auth.Required, LocalUser: cfg.LocalUser,
 		RequestsPerSecond: float64(cfg.Auth.RateLimit.RequestsPerSecond), Burst: cfg.Auth.RateLimit.Burst,
 	}
+	o.OIDC = httpapi.OIDC(cfg.Auth.OIDC)
 	// Typed nils must not become non-nil interfaces.
 	if srv.Accounts != nil {
 		o.Keys = srv.Accounts

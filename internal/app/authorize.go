@@ -39,15 +39,15 @@ func newPolicyAuthorizer(cache *accounts.PolicyCache, localUser, localRole strin
 }
 
 // Authorize implements gateway.Authorizer.
-func (a *policyAuthorizer) Authorize(ctx context.Context, user, tool, target string, access engine.Access, kind guard.Kind) error {
+func (a *policyAuthorizer) Authorize(ctx context.Context, c gateway.Caller, tool, target string, access engine.Access, kind guard.Kind) error {
 	p := a.localPolicy
-	if user != a.localUser {
+	if c.User != a.localUser {
 		var err error
 		if p, err = a.cache.Policy(ctx); err != nil {
 			return fmt.Errorf("authorization unavailable (the policy could not be read): %w", engine.ErrUnavailable)
 		}
 	}
-	d := p.Can(time.Now(), rbac.Identity{User: user}, tool, target, access, kind)
+	d := p.Can(time.Now(), rbac.Identity{User: c.User, MFA: c.MFA, Groups: c.Groups}, tool, target, access, kind)
 	if !d.Allowed {
 		return fmt.Errorf("%w: %s", gateway.ErrForbidden, d.Reason)
 	}

@@ -248,6 +248,12 @@ func TestParseAuth(t *testing.T) {
 		{"rate limit", "auth:\n  rate_limit: {requests_per_second: 5, burst: 10}\n", Auth{RateLimit: RateLimit{RequestsPerSecond: 5, Burst: 10}}},
 		{"rate limit disabled", "auth:\n  required: true\n  rate_limit:\n    requests_per_second: 0\n", Auth{Required: true, RateLimit: RateLimit{RequestsPerSecond: 0, Burst: 40}}},
 		{"only burst", "auth:\n  rate_limit:\n    burst: 1_000\n", Auth{RateLimit: RateLimit{RequestsPerSecond: 20, Burst: 1000}}},
+		{"oidc defaults", "auth:\n  oidc:\n    issuer: https://login.example.com/t/v2.0\n    audience: api://dap\n",
+			Auth{RateLimit: RateLimit{RequestsPerSecond: 20, Burst: 40}, OIDC: OIDC{Issuer: "https://login.example.com/t/v2.0", Audience: "api://dap", UserClaim: "email", GroupsClaim: "groups"}}},
+		{"oidc claims", "auth:\n  oidc: {issuer: 'http://127.0.0.1:9000/realms/dap', audience: dap, user_claim: upn, groups_claim: roles}\n",
+			Auth{RateLimit: RateLimit{RequestsPerSecond: 20, Burst: 40}, OIDC: OIDC{Issuer: "http://127.0.0.1:9000/realms/dap", Audience: "dap", UserClaim: "upn", GroupsClaim: "roles"}}},
+		{"oidc localhost http", "auth:\n  oidc:\n    issuer: http://localhost:8080\n    audience: dap\n",
+			Auth{RateLimit: RateLimit{RequestsPerSecond: 20, Burst: 40}, OIDC: OIDC{Issuer: "http://localhost:8080", Audience: "dap", UserClaim: "email", GroupsClaim: "groups"}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

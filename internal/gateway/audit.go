@@ -26,6 +26,10 @@ type Caller struct {
 	SessionID   string
 	ClientAddr  string
 	Application string // client name/version
+	// Groups and MFA come from an OIDC token (groups claim; amr showing a
+	// second factor); API keys and the local identity have neither.
+	Groups []string
+	MFA    bool
 }
 
 type callerKey struct{}

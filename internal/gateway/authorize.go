@@ -7,11 +7,12 @@ import (
 	"github.com/dap-platform/dap/internal/guard"
 )
 
-// Authorizer decides whether the caller may use a tool on a target for a
-// statement of the given kind ("" where the tool has no statement). It
-// returns nil, or an error wrapping ErrForbidden that explains why not.
+// Authorizer decides whether the caller (user, groups, MFA) may use a tool
+// on a target for a statement of the given kind ("" where the tool has no
+// statement). It returns nil, or an error wrapping ErrForbidden that
+// explains why not.
 type Authorizer interface {
-	Authorize(ctx context.Context, user, tool, target string, access engine.Access, kind guard.Kind) error
+	Authorize(ctx context.Context, c Caller, tool, target string, access engine.Access, kind guard.Kind) error
 }
 
 // UseAuthorizer makes g check every call with a (role-based access). A
@@ -23,5 +24,5 @@ func (g *Gateway) authorize(ctx context.Context, tool string, t *Target, kind gu
 	if g.authorizer == nil {
 		return nil
 	}
-	return g.authorizer.Authorize(ctx, CallerFrom(ctx).User, tool, t.Name, t.Access, kind)
+	return g.authorizer.Authorize(ctx, CallerFrom(ctx), tool, t.Name, t.Access, kind)
 }

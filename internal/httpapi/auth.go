@@ -75,6 +75,10 @@ type authenticator struct {
 	baseURL  string // fixed public base URL; empty: derived from each request
 	auditor  Auditor
 	log      *slog.Logger
+	oidc     *oidcVerifier // nil: API keys only
+	// localUser may not be claimed by a token: it is the configured
+	// local identity with its configured role.
+	localUser string
 }
 
 // base is the URL clients reach DAP at, for the metadata document and the
@@ -90,16 +94,20 @@ func (a *authenticator) base(r *http.Request) string {
 	return scheme + "://" + r.Host
 }
 
-// metadata serves the protected resource metadata document. No
-// authorization server is listed until DAP speaks OIDC: clients use API
-// keys they were given.
+// metadata serves the protected resource metadata document. It lists the
+// OpenID provider as the authorization server when one is configured;
+// otherwise none: clients use API keys they were given.
 func (a *authenticator) metadata() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		auth.ProtectedResourceMetadataHandler(&oauthex.ProtectedResourceMetadata{
+		md := &oauthex.ProtectedResourceMetadata{
 			Resource:               a.base(r) + "/mcp",
 			BearerMethodsSupported: []string{"header"},
 			ResourceName:           "DAP",
-		}).ServeHTTP(w, r)
+		}
+		if a.oidc != nil {
+			md.AuthorizationServers = []string{a.oidc.cfg.Issuer}
+		}
+		auth.ProtectedResourceMetadataHandler(md).ServeHTTP(w, r)
 	})
 }
 
@@ -116,7 +124,7 @@ func (a *authenticator) wrap(next http.Handler) http.Handler {
 				next.ServeHTTP(w, r)
 				return
 			}
-			reason := "no API key: send Authorization: Bearer dap_..."
+			reason := "no API key or token: send Authorization: Bearer dap_... (or an OIDC token when configured)"
 			if !a.required {
 				reason = "no API key from a client on another machine"
 			}
@@ -129,10 +137,14 @@ func (a *authenticator) wrap(next http.Handler) http.Handler {
 	})
 }
 
-// verify checks a presented key with the store. Refusals are audited and
-// answered with a short message that names no reason: the reason is in
-// the audit trail for the administrator.
+// verify checks a presented key with the store, or a token that is not a
+// DAP key with the OpenID provider when one is configured. Refusals are
+// audited and answered with a short message that names no reason: the
+// reason is in the audit trail for the administrator.
 func (a *authenticator) verify(ctx context.Context, token string, r *http.Request, id string) (*auth.TokenInfo, error) {
+	if a.oidc != nil && !strings.HasPrefix(token, accounts.KeyPrefix) {
+		return a.verifyOIDC(ctx, token, r, id)
+	}
 	if a.store == nil {
 		a.fail(r, token, "API keys are not available on this server (no accounts store)")
 		return nil, fmt.Errorf("%w: API key not accepted (correlation id %s)", auth.ErrInvalidToken, id)
@@ -151,6 +163,23 @@ func (a *authenticator) verify(ctx context.Context, token string, r *http.Reques
 	return nil, fmt.Errorf("could not check the API key; retry later (correlation id %s)", id)
 }
 
+// verifyOIDC checks a token with the OpenID provider.
+func (a *authenticator) verifyOIDC(ctx context.Context, token string, r *http.Request, id string) (*auth.TokenInfo, error) {
+	ti, err := a.oidc.verify(ctx, token)
+	if err == nil && ti.UserID == a.localUser {
+		err = fmt.Errorf("OIDC token refused: its user %q is the configured local identity (local_user), which tokens may not claim", ti.UserID)
+	}
+	if err == nil {
+		return ti, nil
+	}
+	a.fail(r, token, err.Error())
+	if errors.Is(err, errProvider) {
+		a.log.Error("OIDC token check failed", "correlation_id", id, "error", err)
+		return nil, fmt.Errorf("could not check the token with the OpenID provider; retry later (correlation id %s)", id)
+	}
+	return nil, fmt.Errorf("%w: token not accepted: invalid, expired, or not issued for this server (correlation id %s)", auth.ErrInvalidToken, id)
+}
+
 // isRefusal tells a refused key from a store that could not answer.
 func isRefusal(err error) bool {
 	return errors.Is(err, accounts.ErrUnknownKey) || errors.Is(err, accounts.ErrKeyRevoked) ||
@@ -163,9 +192,11 @@ func isRefusal(err error) bool {
 // secret pasted by mistake).
 func (a *authenticator) fail(r *http.Request, token, reason string) {
 	id := correlation.From(r.Context())
-	prefix := ""
+	prefix, object := "", "api_key"
 	if strings.HasPrefix(token, accounts.KeyPrefix) {
 		prefix = token[:min(len(token), keyDisplayPrefix)]
+	} else if token != "" && a.oidc != nil {
+		object = "oidc_token"
 	}
 	a.log.Warn("authentication failed", "correlation_id", id, "client", r.RemoteAddr, "key_prefix", prefix, "reason", reason)
 	if a.auditor == nil {
@@ -173,7 +204,7 @@ func (a *authenticator) fail(r *http.Request, token, reason string) {
 	}
 	ev := audit.Event{
 		Type: audit.TypeAuthFailure, ClientAddr: r.RemoteAddr, CorrelationID: id,
-		ObjectType: "api_key", ObjectName: prefix, Action: "authenticate", Error: reason,
+		ObjectType: object, ObjectName: prefix, Action: "authenticate", Error: reason,
 		Application: r.UserAgent(),
 	}
 	if _, err := a.auditor.Append(r.Context(), ev); err != nil {

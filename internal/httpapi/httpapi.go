@@ -38,6 +38,9 @@ type Options struct {
 	// BaseURL is DAP's public URL (https://dap.example.com) for the
 	// protected resource metadata; empty: taken from each request's Host.
 	BaseURL string
+	// OIDC, when its Issuer is set, accepts bearer tokens from that OpenID
+	// provider besides API keys (any token not starting with dap_).
+	OIDC OIDC
 	// RequestsPerSecond and Burst bound each identity's /mcp requests (a
 	// token bucket per user); either 0 disables the limit.
 	RequestsPerSecond float64
@@ -63,7 +66,10 @@ func New(srv *mcp.Server, gw *gateway.Gateway, o Options) http.Handler {
 	if o.LocalUser == "" {
 		o.LocalUser = "local"
 	}
-	authn := &authenticator{store: o.Keys, required: o.AuthRequired, baseURL: o.BaseURL, auditor: o.Auditor, log: o.Logger}
+	authn := &authenticator{store: o.Keys, required: o.AuthRequired, baseURL: o.BaseURL, auditor: o.Auditor, log: o.Logger, localUser: o.LocalUser}
+	if o.OIDC.Issuer != "" {
+		authn.oidc = newOIDCVerifier(o.OIDC)
+	}
 	mux := http.NewServeMux()
 	// Authentication, then the per-identity rate limit, then MCP; the
 	// correlation id and size limits (chain) come first of all.

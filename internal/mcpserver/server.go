@@ -70,16 +70,28 @@ type handlers struct {
 // HTTP layer always overwrites it, so a client cannot choose it.
 const HeaderClientAddr = "X-Dap-Client-Addr"
 
+// Keys of TokenInfo.Extra by which the HTTP layer passes what an OIDC
+// token says beyond the user: its groups ([]string) and whether the user
+// signed in with a second factor (bool).
+const (
+	TokenExtraGroups = "groups"
+	TokenExtraMFA    = "mfa"
+)
+
 // begin gives a tool call its correlation id (the one the HTTP layer set,
 // or a new one on stdio) and its caller: the user the HTTP layer
 // authenticated (req.Extra.TokenInfo, set by the SDK from the verified API
-// key), else the local user, the MCP session, the client's address
+// key or OIDC token, with an OIDC token's groups and MFA), else the local
+// user, the MCP session, the client's address
 // and the client's name and version from the initialize handshake.
 func (h *handlers) begin(ctx context.Context, req *mcp.CallToolRequest) (context.Context, string) {
 	var id string
 	c := gateway.Caller{User: h.localUser, ClientAddr: "stdio"}
 	if req != nil && req.Extra != nil && req.Extra.TokenInfo != nil && req.Extra.TokenInfo.UserID != "" {
-		c.User = req.Extra.TokenInfo.UserID
+		ti := req.Extra.TokenInfo
+		c.User = ti.UserID
+		c.Groups, _ = ti.Extra[TokenExtraGroups].([]string)
+		c.MFA, _ = ti.Extra[TokenExtraMFA].(bool)
 	}
 	if req != nil && req.Extra != nil && req.Extra.Header != nil {
 		if hid := req.Extra.Header.Get(HeaderRequestID); correlation.Valid(hid) {
