@@ -36,18 +36,6 @@ func runCLI(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	return out.String(), errOut.String(), err
 }
 
-// freePort returns a loopback port nothing listens on.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	_ = ln.Close()
-	return port
-}
-
 // tinyShop writes dir/shop.db with a few customers. `dap demo` reuses an
 // existing demo database, so the commands can be tested without
 // generating the full sample (internal/demo tests the generator; under
@@ -83,7 +71,7 @@ func TestCheck(t *testing.T) {
 	t.Setenv("CLI_PG_DSN", testdb.Postgres(t, "cli"))
 	t.Setenv("CLI_MY_DSN", testdb.MySQL(t, "cli"))
 	lite := tinyShop(t, t.TempDir())
-	port := freePort(t)
+	port := testdb.ClosedPort(t)
 	t.Setenv("CLI_DOWN_PG", fmt.Sprintf("postgres://postgres:%s@127.0.0.1:%d/nowhere?connect_timeout=2", sentinel, port))
 	t.Setenv("CLI_DOWN_MY", fmt.Sprintf("root:%s@tcp(127.0.0.1:%d)/nowhere?timeout=2s", sentinel, port))
 	t.Setenv("CLI_DOWN_MS", fmt.Sprintf("sqlserver://sa:%s@127.0.0.1:%d?database=nowhere&dial+timeout=2", sentinel, port))

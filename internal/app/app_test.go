@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/dap-platform/dap/internal/config"
 	"github.com/dap-platform/dap/internal/engine"
+	"github.com/dap-platform/dap/internal/testdb"
 )
 
 // leaky wraps a real engine but claims its database accepted the
@@ -21,17 +21,6 @@ type leaky struct{ engine.Engine }
 
 func (leaky) SelfTestReadOnly(context.Context) error {
 	return errors.New("the database accepted a write inside the read-only transaction")
-}
-
-func closedPort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
-	return port
 }
 
 func TestBuildServesRefusesAndDefers(t *testing.T) {
@@ -49,7 +38,7 @@ func TestBuildServesRefusesAndDefers(t *testing.T) {
 	cfg := &config.Config{Targets: []config.Target{
 		{Name: "good", Engine: engine.SQLite, DSN: shop, Access: engine.ReadOnly},
 		{Name: "leaky", Engine: engine.SQLite, DSN: shop, Access: engine.ReadOnly},
-		{Name: "down", Engine: engine.Postgres, DSN: fmt.Sprintf("postgres://u:%s@127.0.0.1:%d/db?connect_timeout=1", secret, closedPort(t)), Access: engine.ReadOnly},
+		{Name: "down", Engine: engine.Postgres, DSN: fmt.Sprintf("postgres://u:%s@127.0.0.1:%d/db?connect_timeout=1", secret, testdb.ClosedPort(t)), Access: engine.ReadOnly},
 		{Name: "missing", Engine: engine.SQLite, DSN: filepath.Join(t.TempDir(), "nope.db"), Access: engine.ReadOnly},
 	}}
 	open := func(ctx context.Context, ct config.Target) (engine.Engine, error) {

@@ -20,6 +20,7 @@ import (
 	"github.com/dap-platform/dap/internal/gateway"
 	"github.com/dap-platform/dap/internal/mcpserver"
 	"github.com/dap-platform/dap/internal/rbac"
+	"github.com/dap-platform/dap/internal/repo"
 )
 
 // authFixture is a gateway over a tiny SQLite target that audits to a real
@@ -37,22 +38,7 @@ func newAuthFixture(t *testing.T) *authFixture {
 	t.Helper()
 	ctx := context.Background()
 	cfg := &config.Config{Targets: []config.Target{liteTarget(t)}, DataDir: t.TempDir()}
-	r, key, err := app.OpenRepository(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := audit.NewAppender(r, key, audit.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := accounts.New(r, a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = a.Close(context.Background())
-		_ = r.Close()
-	})
+	r, a, st := openAccounts(t, cfg)
 	fx := &authFixture{store: st, auditor: a, db: r.DB(), keys: map[string]string{}}
 	for _, u := range []string{"alice", "bob", "carol", "dave"} {
 		if _, err := st.CreateUser(ctx, "admin", u, u); err != nil {
@@ -384,4 +370,27 @@ func TestCheckExposure(t *testing.T) {
 			t.Errorf("the refusal does not say how to fix it: %v", err)
 		}
 	}
+}
+
+// openAccounts opens cfg's repository with an audit appender and an
+// accounts store over it, closed when the test ends.
+func openAccounts(t *testing.T, cfg *config.Config) (*repo.Repo, *audit.Appender, *accounts.Store) {
+	t.Helper()
+	r, key, err := app.OpenRepository(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := audit.NewAppender(r, key, audit.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := accounts.New(r, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = a.Close(context.Background())
+		_ = r.Close()
+	})
+	return r, a, st
 }

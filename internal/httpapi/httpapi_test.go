@@ -67,22 +67,10 @@ func liteTarget(t *testing.T) config.Target {
 		MaxRows: 100, MaxResultBytes: engine.DefaultMaxBytes, StatementTimeout: 5 * time.Second}
 }
 
-// closedPort returns a loopback port nothing listens on.
-func closedPort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	_ = ln.Close()
-	return port
-}
-
 // downTarget is a PostgreSQL target with a password, on a closed port.
 func downTarget(t *testing.T, name string) config.Target {
 	return config.Target{Name: name, Engine: engine.Postgres, Access: engine.ReadOnly, MaxConnections: 2,
-		DSN: fmt.Sprintf("postgres://postgres:%s@127.0.0.1:%d/nowhere?connect_timeout=2", password, closedPort(t))}
+		DSN: fmt.Sprintf("postgres://postgres:%s@127.0.0.1:%d/nowhere?connect_timeout=2", password, testdb.ClosedPort(t))}
 }
 
 type server struct {

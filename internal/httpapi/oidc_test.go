@@ -17,13 +17,13 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/dap-platform/dap/internal/accounts"
 	"github.com/dap-platform/dap/internal/app"
 	"github.com/dap-platform/dap/internal/audit"
 	"github.com/dap-platform/dap/internal/config"
 	"github.com/dap-platform/dap/internal/engine"
 	"github.com/dap-platform/dap/internal/mcpserver"
 	"github.com/dap-platform/dap/internal/rbac"
+	"github.com/dap-platform/dap/internal/testdb"
 )
 
 // fakeIssuer is a local OpenID provider speaking the real protocol:
@@ -115,22 +115,7 @@ func newOIDCFixture(t *testing.T) *oidcFixture {
 	target := liteTarget(t)
 	target.Access = engine.ReadWrite
 	cfg := &config.Config{Targets: []config.Target{target}, DataDir: t.TempDir(), LocalUser: "local"}
-	r, key, err := app.OpenRepository(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := audit.NewAppender(r, key, audit.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := accounts.New(r, a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = a.Close(context.Background())
-		_ = r.Close()
-	})
+	r, a, st := openAccounts(t, cfg)
 	// Grants come before the gateway, which caches the policy.
 	if _, err := st.CreateRole(ctx, "admin", "MFAWriter", "writes with a second factor", []string{string(rbac.QueryRead), string(rbac.QueryWrite)}, true); err != nil {
 		t.Fatal(err)
@@ -321,7 +306,7 @@ func TestOIDCTokens(t *testing.T) {
 
 func TestOIDCProviderDown(t *testing.T) {
 	fx := newAuthFixture(t)
-	base := fx.serve(t, Options{AuthRequired: true, OIDC: OIDC{Issuer: "http://127.0.0.1:" + strconv.Itoa(closedPort(t)), Audience: "api://dap"}})
+	base := fx.serve(t, Options{AuthRequired: true, OIDC: OIDC{Issuer: "http://127.0.0.1:" + strconv.Itoa(testdb.ClosedPort(t)), Audience: "api://dap"}})
 	idp := newFakeIssuer(t)
 	r := initialize(t, base, sign(t, idp.key, testKid, idp.claims("alice@example.com")))
 	if r.code != http.StatusInternalServerError || strings.Contains(r.body, "127.0.0.1") {

@@ -11,24 +11,13 @@ import (
 	mysqldrv "github.com/go-sql-driver/mysql"
 
 	"github.com/dap-platform/dap/internal/engine"
+	"github.com/dap-platform/dap/internal/testdb"
 )
 
 const secretPassword = "s3cr3t-Pa55word"
 
-// closedPort returns a loopback address nothing listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	return addr
-}
-
 func TestDownTargetAndBreaker(t *testing.T) {
-	dsn := "dap:" + secretPassword + "@tcp(" + closedPort(t) + ")/shop"
+	dsn := "dap:" + secretPassword + "@tcp(" + testdb.ClosedAddr(t) + ")/shop"
 	e, err := Open(context.Background(), engine.Options{Name: "down", DSN: dsn})
 	if err != nil {
 		t.Fatalf("Open must not fail for a down server: %v", err)

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"net"
 	"reflect"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/dap-platform/dap/internal/engine"
+	"github.com/dap-platform/dap/internal/testdb"
 )
 
 // TestPostgres runs every integration check against one throwaway
@@ -540,20 +540,9 @@ func testExplain(t *testing.T, e *Engine) {
 	}
 }
 
-// closedPort returns a loopback address nothing listens on.
-func closedPort(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	return addr
-}
-
 func TestDownTarget(t *testing.T) {
 	const password = "s3cr3t-PW-never-shown"
-	dsn := "postgres://dap:" + password + "@" + closedPort(t) + "/db?sslmode=disable"
+	dsn := "postgres://dap:" + password + "@" + testdb.ClosedAddr(t) + "/db?sslmode=disable"
 	e, err := Open(context.Background(), engine.Options{Name: "down", DSN: dsn})
 	if err != nil {
 		t.Fatalf("Open must not fail for a down server: %v", err)

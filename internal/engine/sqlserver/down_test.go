@@ -3,32 +3,20 @@ package sqlserver
 import (
 	"context"
 	"errors"
-	"net"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/dap-platform/dap/internal/engine"
+	"github.com/dap-platform/dap/internal/testdb"
 )
-
-// closedPort returns a loopback port nothing listens on.
-func closedPort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	return port
-}
 
 // TestDownTarget needs no server: a closed port must fail fast with
 // ErrUnavailable, without the password, and open the breaker so later
 // calls fail at once.
 func TestDownTarget(t *testing.T) {
-	dsn := "sqlserver://sa:" + testPassword + "@127.0.0.1:" + strconv.Itoa(closedPort(t)) + "?database=shop&dial+timeout=2"
+	dsn := "sqlserver://sa:" + testPassword + "@127.0.0.1:" + strconv.Itoa(testdb.ClosedPort(t)) + "?database=shop&dial+timeout=2"
 	e, err := Open(context.Background(), engine.Options{Name: "shop", DSN: dsn})
 	if err != nil {
 		t.Fatalf("Open must not fail for a down server: %v", err)
